@@ -1,0 +1,111 @@
+from django.core.cache import caches
+from django.db import models
+from django.urls import reverse
+
+PROFILE_CACHE_KEY = "clinic-profile"
+PROFILE_CACHE_SECONDS = 60
+
+
+class ClinicProfile(models.Model):
+    """The clinic's public details, shown in the header, footer and structured data."""
+
+    name = models.CharField(max_length=120, default="Harbor Light Ketamine Clinic")
+    tagline = models.CharField(
+        max_length=200,
+        blank=True,
+        default="Evidence-based ketamine care for depression, anxiety, PTSD and pain",
+    )
+    phone = models.CharField(max_length=40, blank=True, default="(555) 010-4200")
+    email = models.EmailField(blank=True, default="care@harborlight.example")
+    street_address = models.CharField(max_length=200, blank=True, default="125 Example Avenue, Suite 300")
+    city = models.CharField(max_length=100, blank=True, default="Springfield")
+    region = models.CharField(max_length=100, blank=True, default="OR", help_text="State or region.")
+    postcode = models.CharField(max_length=20, blank=True, default="97477")
+    country = models.CharField(max_length=2, blank=True, default="US", help_text="Two-letter country code.")
+    opening_hours = models.TextField(
+        blank=True,
+        default="Monday–Friday 8:00–18:00\nSaturday 9:00–13:00",
+        help_text="One line per day or range, shown in the footer as written.",
+    )
+    booking_url = models.URLField(
+        "booking link", blank=True, help_text="Optional online booking page. Leave empty to use the contact form."
+    )
+    facebook_url = models.URLField(blank=True)
+    instagram_url = models.URLField(blank=True)
+    linkedin_url = models.URLField(blank=True)
+    x_url = models.URLField("X (Twitter) URL", blank=True)
+    youtube_url = models.URLField(blank=True)
+    logo = models.ImageField(upload_to="clinic/", blank=True)
+    logo_alt = models.CharField(max_length=200, blank=True, help_text="Describe the logo for screen readers.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "clinic profile"
+        verbose_name_plural = "clinic profile"
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+        caches["local"].delete(PROFILE_CACHE_KEY)
+
+    def get_absolute_url(self):
+        return reverse("home")
+
+    @classmethod
+    def current(cls):
+        """The single profile row, created with demo defaults on first use."""
+        profile = caches["local"].get(PROFILE_CACHE_KEY)
+        if profile is None:
+            profile, _ = cls.objects.get_or_create(pk=1)
+            caches["local"].set(PROFILE_CACHE_KEY, profile, PROFILE_CACHE_SECONDS)
+        return profile
+
+    @property
+    def opening_hours_lines(self):
+        return [line.strip() for line in self.opening_hours.splitlines() if line.strip()]
+
+    @property
+    def phone_href(self):
+        digits = "".join(ch for ch in self.phone if ch.isdigit() or ch == "+")
+        return f"tel:{digits}" if digits else ""
+
+    @property
+    def social_links(self):
+        links = [
+            ("Facebook", self.facebook_url),
+            ("Instagram", self.instagram_url),
+            ("LinkedIn", self.linkedin_url),
+            ("X", self.x_url),
+            ("YouTube", self.youtube_url),
+        ]
+        return [(label, url) for label, url in links if url]
+
+    def structured_data(self, site_url):
+        """schema.org MedicalClinic for the home page's JSON-LD."""
+        data = {
+            "@context": "https://schema.org",
+            "@type": "MedicalClinic",
+            "name": self.name,
+            "url": site_url + "/",
+            "description": self.tagline,
+            "telephone": self.phone,
+            "email": self.email,
+            "address": {
+                "@type": "PostalAddress",
+                "streetAddress": self.street_address,
+                "addressLocality": self.city,
+                "addressRegion": self.region,
+                "postalCode": self.postcode,
+                "addressCountry": self.country,
+            },
+            "openingHours": self.opening_hours_lines,
+            "medicalSpecialty": "Psychiatric",
+        }
+        if self.social_links:
+            data["sameAs"] = [url for _, url in self.social_links]
+        if self.logo:
+            data["logo"] = site_url + self.logo.url
+        return data

@@ -1,0 +1,13 @@
+from leads.models.delivery import Delivery, DigestRun
+from leads.models.lead import BlockedDomain, Lead, LeadEvent, LeadNote
+from leads.models.subscriber import Subscriber
+
+__all__ = [
+    "BlockedDomain",
+    "Delivery",
+    "DigestRun",
+    "Lead",
+    "LeadEvent",
+    "LeadNote",
+    "Subscriber",
+]
