@@ -1,0 +1,88 @@
+"""Start-up settings: everything comes from the environment, bad values stop start-up."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "a-production-like-secret-key-that-is-long-enough-0123456789",
+    "DJANGO_ALLOWED_HOSTS": "clinic.example",
+    "SITE_URL": "https://clinic.example",
+}
+
+
+def run_manage(*args, **env):
+    clean_env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "EMAIL_", "SITE_URL", "LEADS_"))
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_DIR,
+        env=clean_env | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_missing_secret_key_stops_start_up_naming_the_variable():
+    result = run_manage("check", DJANGO_ALLOWED_HOSTS="clinic.example")
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_debug_mode_runs_without_a_secret_key():
+    result = run_manage("check", DJANGO_DEBUG="1")
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DJANGO_DEBUG", "maybe"),
+        ("DJANGO_HTTPS", "sometimes"),
+        ("EMAIL_PORT", "twenty-five"),
+        ("DATABASE_URL", "mysql://nobody@localhost/clinic"),
+        ("DJANGO_PROXY_SSL_HEADER", "HTTP_X_FORWARDED_PROTO"),
+    ],
+)
+def test_invalid_setting_stops_start_up_naming_the_variable(name, value):
+    result = run_manage("check", **PRODUCTION_ENV, **{name: value})
+
+    assert result.returncode != 0
+    assert name in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_turn_on_https_protections(settings):
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "s.SECURE_HSTS_SECONDS > 0)",
+        **PRODUCTION_ENV,
+    )
+
+    assert result.stdout.strip() == "True True True True"
+
+
+def test_migrations_match_the_models():
+    result = run_manage("makemigrations", "--check", "--dry-run", DJANGO_DEBUG="1")
+
+    assert result.returncode == 0, result.stdout
