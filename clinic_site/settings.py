@@ -3,9 +3,11 @@
 Every variable is documented in README.md and .env.example.
 """
 
+import re
 from pathlib import Path
 
 import environ
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -75,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "leads.middleware.AttributionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -176,7 +179,7 @@ STORAGES = {
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
-FORM_RENDERER = "django.forms.renderers.DjangoDivFormRenderer"
+FORM_RENDERER = "django.forms.renderers.DjangoTemplates"
 
 TASKS = {
     "default": {
@@ -252,3 +255,30 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": read_env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- leads: consultation requests and newsletter sign-ups --------------------
+LEADS_RATE_LIMITS_ENABLED = read_env("LEADS_RATE_LIMITS_ENABLED", "bool", default=True)
+
+
+def read_rate(name, default):
+    """A rate such as "5/10m": at most 5 requests per 10 minutes per IP."""
+    value = read_env(name, default=default).strip()
+    if not re.fullmatch(r"[1-9]\d*/(?:[1-9]\d*)?[smhd]", value):
+        raise ImproperlyConfigured(
+            f"{name} must look like 5/10m (a count, then seconds, minutes, hours "
+            f"or days: s, m, h, d), not {value!r}"
+        )
+    return value
+
+
+LEADS_CONTACT_RATE = read_rate("LEADS_CONTACT_RATE", "5/10m")
+LEADS_SUBSCRIBE_RATE = read_rate("LEADS_SUBSCRIBE_RATE", "10/h")
+LEADS_MIN_FILL_SECONDS = read_env("LEADS_MIN_FILL_SECONDS", "float", default=3.0)
+LEADS_PHONE_REGION = read_env("LEADS_PHONE_REGION", default="US").upper()
+if LEADS_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(
+        f"LEADS_PHONE_REGION must be a two-letter region such as US, "
+        f"not {LEADS_PHONE_REGION!r}"
+    )
+# How often the worker looks for lead and sign-up emails that never went out.
+LEADS_EMAIL_SWEEP_SECONDS = read_env("LEADS_EMAIL_SWEEP_SECONDS", "int", default=600)

@@ -1,9 +1,126 @@
+from urllib.parse import urlsplit
+
 from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods
+
+from blog.models import Post
+from leads import services, tokens
+from leads.forms import SUBSCRIBE_CONSENT_TEXT, ContactForm, SubscribeForm
+from leads.middleware import read_attribution
+from leads.models import Subscriber
+from leads.ratelimit import rate_limit
+
+URGENT_SESSION_KEY = "lead_is_urgent"
 
 
+def contact_initial(request) -> dict:
+    """Which page sent the visitor to the form: a post's call to action or a
+    page of this site."""
+    slug = request.GET.get("post", "")[:200]
+    post = Post.objects.published().filter(slug=slug).first() if slug else None
+    if post:
+        return {"post": post.slug, "source_path": post.get_absolute_url()}
+    referrer = urlsplit(request.headers.get("Referer", ""))
+    if referrer.hostname == request.get_host().split(":")[0]:
+        return {"source_path": referrer.path}
+    return {}
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+@rate_limit("contact", "LEADS_CONTACT_RATE")
 def contact(request):
-    return HttpResponse("Contact form: being built in issue 4.")
+    if request.method == "POST":
+        form = ContactForm(request.POST)
+        if form.is_bot():
+            return redirect("leads:contact_thanks")
+        if form.is_valid():
+            lead = services.save_lead(form, read_attribution(request))
+            request.session[URGENT_SESSION_KEY] = lead.is_urgent
+            return redirect("leads:contact_thanks")
+    else:
+        form = ContactForm(initial=contact_initial(request))
+    return render(request, "leads/contact_form.html", {"form": form})
 
 
+@require_GET
+def contact_thanks(request):
+    is_urgent = request.session.get(URGENT_SESSION_KEY, False)
+    return render(request, "leads/contact_thanks.html", {"is_urgent": is_urgent})
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+@rate_limit("subscribe", "LEADS_SUBSCRIBE_RATE")
 def subscribe(request):
-    return HttpResponse("Sign-up: being built in issue 4.")
+    if request.method == "POST":
+        form = SubscribeForm(request.POST)
+        if form.is_bot():
+            return redirect("leads:subscribe_thanks")
+        if form.is_valid():
+            services.sign_up(form)
+            return redirect("leads:subscribe_thanks")
+    else:
+        form = SubscribeForm(initial={"source_path": request.path})
+    return render(
+        request,
+        "leads/subscribe_form.html",
+        {"form": form, "consent_text": SUBSCRIBE_CONSENT_TEXT},
+    )
+
+
+@require_GET
+def subscribe_thanks(request):
+    return render(request, "leads/subscribe_thanks.html")
+
+
+def invalid_link(request, kind):
+    return render(request, "leads/invalid_link.html", {"kind": kind}, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def subscribe_confirm(request, token):
+    """GET shows a button; only the POST confirms, so mail scanners that
+    prefetch links confirm nobody."""
+    found = tokens.read_confirm_token(token)
+    subscriber = (
+        found and Subscriber.objects.filter(pk=found[0], email=found[1]).first()
+    )
+    if not subscriber:
+        return invalid_link(request, "confirm")
+    if request.method == "POST":
+        subscriber.confirm()
+        return redirect("leads:subscribe_confirm", token=token)
+    return render(request, "leads/subscribe_confirm.html", {"subscriber": subscriber})
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """One button on GET; POST unsubscribes at once.
+
+    Mail clients send the RFC 8058 one-click POST (body
+    ``List-Unsubscribe=One-Click``) without a CSRF token, so only that exact
+    request skips the CSRF check; the signed token in the URL is what proves
+    the request comes from the recipient. Every other POST, the page's own
+    form included, goes through the normal CSRF protection.
+    """
+    pk = tokens.read_unsubscribe_token(token)
+    subscriber = Subscriber.objects.filter(pk=pk).first() if pk else None
+    if subscriber is None:
+        return invalid_link(request, "unsubscribe")
+    if request.method == "POST" and request.POST.get("List-Unsubscribe") == "One-Click":
+        subscriber.unsubscribe()
+        return HttpResponse("You have been unsubscribed.\n", content_type="text/plain")
+    return unsubscribe_page(request, subscriber)
+
+
+@csrf_protect
+def unsubscribe_page(request, subscriber):
+    if request.method == "POST":
+        subscriber.unsubscribe()
+        return redirect(request.path)
+    return render(request, "leads/unsubscribe.html", {"subscriber": subscriber})

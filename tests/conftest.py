@@ -6,7 +6,9 @@ def _plain_static_storage(settings):
     """Tests render templates without running collectstatic first."""
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
     }
 
 
@@ -20,3 +22,84 @@ def _fresh_local_cache():
     from django.core.cache import caches
 
     caches["local"].clear()
+
+
+class SMTPSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives.
+
+    ``messages`` holds parsed ``email.message.EmailMessage`` objects and
+    ``envelopes`` the (MAIL FROM, RCPT TO list) of each. Add addresses to
+    ``refuse`` (answered 550) or ``defer`` (answered 451) to simulate
+    permanent and temporary failures; ``stop()`` and ``start()`` close and
+    reopen the same port, as if the mail server went down and came back.
+    """
+
+    def __init__(self):
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.messages = []
+        self.envelopes = []
+        self.refuse = set()
+        self.defer = set()
+        self.controller = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 Mailbox does not exist"
+        if address in self.defer:
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+
+        policy = email.policy.default
+        message = email.message_from_bytes(envelope.content, policy=policy)
+        self.messages.append(message)
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def wait_for(self, count, timeout=10.0):
+        """Wait until at least ``count`` messages arrived (for worker processes)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return len(self.messages) >= count
+
+    def to(self, address):
+        """The messages whose envelope recipients include ``address``."""
+        pairs = zip(self.messages, self.envelopes, strict=True)
+        return [message for message, (_, to) in pairs if address in to]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A running SMTPSink with the default mailer pointed at it."""
+    server = SMTPSink()
+    server.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": server.port, "timeout": 5},
+        }
+    }
+    yield server
+    server.stop()

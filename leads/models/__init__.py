@@ -1,5 +1,6 @@
 from leads.models.delivery import Delivery, DigestRun
 from leads.models.lead import BlockedDomain, Lead, LeadEvent, LeadNote
+from leads.models.ratelimit import RateLimitCounter
 from leads.models.subscriber import Subscriber
 
 __all__ = [
@@ -9,5 +10,6 @@ __all__ = [
     "Lead",
     "LeadEvent",
     "LeadNote",
+    "RateLimitCounter",
     "Subscriber",
 ]

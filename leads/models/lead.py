@@ -13,7 +13,16 @@ class Interest(models.TextChoices):
 
 
 class LeadQuerySet(models.QuerySet):
-    pass
+    def owing_emails(self, since, before):
+        """Non-spam leads received between ``since`` and ``before`` with an
+        email (confirmation or staff notification) that has not gone out."""
+        return self.exclude(status=Lead.Status.SPAM).filter(
+            models.Q(confirmation_sent_at__isnull=True)
+            | models.Q(notification_sent_at__isnull=True),
+            created_at__gte=since,
+            created_at__lt=before,
+            anonymized_at__isnull=True,
+        )
 
 
 class Lead(models.Model):

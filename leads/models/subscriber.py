@@ -1,4 +1,23 @@
+from django.conf import settings
 from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from leads import tokens
+
+
+class SubscriberQuerySet(models.QuerySet):
+    def confirmed(self):
+        return self.filter(status=Subscriber.Status.CONFIRMED)
+
+    def owing_confirmation(self, since):
+        """Pending sign-ups since ``since`` whose confirmation email has not
+        gone out yet."""
+        return self.filter(
+            status=Subscriber.Status.PENDING,
+            confirmation_sent_at__isnull=True,
+            updated_at__gte=since,
+        )
 
 
 class Subscriber(models.Model):
@@ -16,7 +35,9 @@ class Subscriber(models.Model):
 
     email = models.EmailField(max_length=254, unique=True)
     first_name = models.CharField(max_length=60, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING
+    )
     frequency = models.CharField(
         max_length=20, choices=Frequency.choices, default=Frequency.EVERY_POST
     )
@@ -30,8 +51,48 @@ class Subscriber(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = SubscriberQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self):
         return self.email
+
+    def get_confirm_url(self):
+        """Absolute link for the double opt-in email; expires after 7 days."""
+        path = reverse(
+            "leads:subscribe_confirm", args=[tokens.make_confirm_token(self)]
+        )
+        return settings.SITE_URL + path
+
+    def get_unsubscribe_url(self):
+        """Absolute one-click opt-out link; it never expires."""
+        path = reverse("leads:unsubscribe", args=[tokens.make_unsubscribe_token(self)])
+        return settings.SITE_URL + path
+
+    def confirm(self):
+        """Confirm a pending sign-up; True if this call confirmed it.
+
+        A conditional UPDATE, so a stale copy of the row can never undo an
+        unsubscribe that happened meanwhile.
+        """
+        now = timezone.now()
+        changed = Subscriber.objects.filter(
+            pk=self.pk, status=self.Status.PENDING
+        ).update(status=self.Status.CONFIRMED, confirmed_at=now, updated_at=now)
+        self.refresh_from_db(fields=["status", "confirmed_at", "updated_at"])
+        return bool(changed)
+
+    def unsubscribe(self):
+        """Stop all mail to this address; True if this call changed anything."""
+        now = timezone.now()
+        changed = (
+            Subscriber.objects.filter(pk=self.pk)
+            .exclude(status=self.Status.UNSUBSCRIBED)
+            .update(
+                status=self.Status.UNSUBSCRIBED, unsubscribed_at=now, updated_at=now
+            )
+        )
+        self.refresh_from_db(fields=["status", "unsubscribed_at", "updated_at"])
+        return bool(changed)

@@ -1,0 +1,26 @@
+from django import template
+
+from leads.forms import SubscribeForm
+
+register = template.Library()
+
+
+@register.inclusion_tag("leads/includes/newsletter_form.html", takes_context=True)
+def newsletter_form(context, signup_id="box"):
+    """The sign-up form for any page, without a form in the view's context.
+
+    Field ids carry ``signup_id`` so the footer and a post's box can share a
+    page. Rendering it runs no SQL.
+    """
+    request = context.get("request")
+    form = SubscribeForm(
+        auto_id=f"id_{signup_id}_%s",
+        initial={"source_path": request.path if request else ""},
+    )
+    for name in ("email", "first_name"):
+        form.fields[name].widget.attrs["class"] = "form-control"
+    return {
+        "form": form,
+        "signup_id": signup_id,
+        "csrf_token": context.get("csrf_token"),
+    }
