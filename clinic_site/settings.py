@@ -282,3 +282,12 @@ if LEADS_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
     )
 # How often the worker looks for lead and sign-up emails that never went out.
 LEADS_EMAIL_SWEEP_SECONDS = read_env("LEADS_EMAIL_SWEEP_SECONDS", "int", default=600)
+
+# --- blog -------------------------------------------------------------------
+# Per-IP flood limits for comments and likes (counted in the "default" cache).
+BLOG_RATE_LIMITS_ENABLED = read_env("BLOG_RATE_LIMITS_ENABLED", "bool", default=True)
+BLOG_COMMENTS_PER_HOUR = read_env("BLOG_COMMENTS_PER_HOUR", "int", default=5)
+BLOG_LIKES_PER_HOUR = read_env("BLOG_LIKES_PER_HOUR", "int", default=60)
+for _name in ("BLOG_COMMENTS_PER_HOUR", "BLOG_LIKES_PER_HOUR"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be a whole number of at least 1")

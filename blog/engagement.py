@@ -1,0 +1,104 @@
+"""Likes, views and flood limits, kept free of personal data.
+
+Views: the post page loads ``static/js/blog.js``, which sends one same-origin
+``navigator.sendBeacon`` POST to ``blog:post_view``. Counting in a beacon
+instead of in the page view keeps the page itself cacheable and skips most
+bots (they rarely run JavaScript); user agents that call themselves bots are
+ignored as well. To count a reader once a day without cookies and without
+storing addresses, the view handler hashes (post, client IP, user agent) with
+a random salt that lives only in the shared cache and is replaced every day;
+the hash is kept in the cache until the next day and then forgotten. Nothing
+in the database can be traced back to a reader.
+
+Likes: one per browser, remembered in a signed cookie listing the liked post
+ids (a like is something the reader chooses to do, so a functional cookie is
+fine). Each IP may like only so many posts an hour.
+
+Flood limits: counters in the shared "default" cache (the database or Redis,
+so they hold across processes), keyed by a salted hash of the client IP.
+"""
+
+import hashlib
+import re
+import secrets
+import time
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.signing import BadSignature
+from django.utils import timezone
+
+from clinic_site.http import client_ip
+
+LIKES_COOKIE = "blog_likes"
+LIKES_COOKIE_SALT = "blog.likes"
+LIKES_COOKIE_MAX_IDS = 300
+LIKES_COOKIE_MAX_AGE = 365 * 24 * 3600
+BOT_USER_AGENT = re.compile(
+    r"bot|crawl|spider|slurp|fetch|preview|scan|monitor|curl|wget|python|"
+    r"headless|lighthouse|facebookexternalhit|embedly|httpclient|java/|go-http",
+    re.IGNORECASE,
+)
+HOUR = 3600
+
+
+def _hash(*parts):
+    data = "\x1f".join(str(part) for part in parts).encode()
+    return hashlib.sha256(data).hexdigest()[:40]
+
+
+def is_rate_limited(request, scope, limit, window=HOUR):
+    """Count one attempt for this client; True when it goes over the limit."""
+    if not settings.BLOG_RATE_LIMITS_ENABLED:
+        return False
+    cache = caches["default"]
+    bucket = int(time.time() // window)
+    key = f"blog:rate:{scope}:{bucket}:{_hash(settings.SECRET_KEY, client_ip(request))}"
+    cache.add(key, 0, window)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        # The entry expired between add() and incr().
+        cache.set(key, 1, window)
+        count = 1
+    return count > limit
+
+
+def is_bot(request):
+    user_agent = request.META.get("HTTP_USER_AGENT", "")
+    return not user_agent or bool(BOT_USER_AGENT.search(user_agent))
+
+
+def is_first_view_today(request, post):
+    """True once a day per post and reader; see the module docstring."""
+    cache = caches["default"]
+    today = timezone.localdate().isoformat()
+    salt = cache.get_or_set(f"blog:view-salt:{today}", secrets.token_hex(16), 2 * 86400)
+    fingerprint = _hash(
+        salt, post.pk, client_ip(request), request.META.get("HTTP_USER_AGENT", "")
+    )
+    return cache.add(f"blog:viewed:{today}:{fingerprint}", 1, 86400)
+
+
+def liked_post_ids(request):
+    try:
+        value = request.get_signed_cookie(
+            LIKES_COOKIE, default="", salt=LIKES_COOKIE_SALT
+        )
+    except BadSignature:
+        return set()
+    return {int(part) for part in value.split(",") if part.isdigit()}
+
+
+def remember_like(request, response, post):
+    liked = [str(pk) for pk in sorted(liked_post_ids(request) | {post.pk})]
+    response.set_signed_cookie(
+        LIKES_COOKIE,
+        ",".join(liked[-LIKES_COOKIE_MAX_IDS:]),
+        salt=LIKES_COOKIE_SALT,
+        max_age=LIKES_COOKIE_MAX_AGE,
+        path="/blog/",
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
