@@ -103,3 +103,37 @@ def smtp_server(settings):
     }
     yield server
     server.stop()
+
+
+@pytest.fixture
+def make_lead(db):
+    """A builder of saved leads: ``make_lead(status=..., created_at=...)``.
+
+    ``created_at`` may be given although the field is ``auto_now_add``.
+    """
+    import itertools
+
+    from django.utils import timezone
+
+    from leads.models import Lead
+
+    numbers = itertools.count(1)
+
+    def make(**overrides):
+        number = next(numbers)
+        created_at = overrides.pop("created_at", None)
+        fields = {
+            "full_name": f"Person {number}",
+            "email": f"person{number}@example.com",
+            "consent_text": "I agree to be contacted.",
+            "consent_version": "test",
+            "consented_at": timezone.now(),
+            **overrides,
+        }
+        lead = Lead.objects.create(**fields)
+        if created_at is not None:
+            Lead.objects.filter(pk=lead.pk).update(created_at=created_at)
+            lead.created_at = created_at
+        return lead
+
+    return make
