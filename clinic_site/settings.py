@@ -283,19 +283,6 @@ if LEADS_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
 # How often the worker looks for lead and sign-up emails that never went out.
 LEADS_EMAIL_SWEEP_SECONDS = read_env("LEADS_EMAIL_SWEEP_SECONDS", "int", default=600)
 
-# --- leads: staff triage ---------------------------------------------------
-# A lead still New after this many business hours (Saturdays and Sundays do
-# not count) is overdue. 24 means one business day.
-LEADS_OVERDUE_BUSINESS_HOURS = read_env(
-    "LEADS_OVERDUE_BUSINESS_HOURS", "int", default=24
-)
-# Closed leads older than this many days are anonymized by
-# `manage.py purge_leads`.
-LEADS_RETENTION_DAYS = read_env("LEADS_RETENTION_DAYS", "int", default=365)
-for _name in ("LEADS_OVERDUE_BUSINESS_HOURS", "LEADS_RETENTION_DAYS"):
-    if globals()[_name] < 1:
-        raise ImproperlyConfigured(f"{_name} must be a whole number of at least 1")
-
 # --- blog -------------------------------------------------------------------
 # Per-IP flood limits for comments and likes (counted in the "default" cache).
 BLOG_RATE_LIMITS_ENABLED = read_env("BLOG_RATE_LIMITS_ENABLED", "bool", default=True)
@@ -304,3 +291,36 @@ BLOG_LIKES_PER_HOUR = read_env("BLOG_LIKES_PER_HOUR", "int", default=60)
 for _name in ("BLOG_COMMENTS_PER_HOUR", "BLOG_LIKES_PER_HOUR"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a whole number of at least 1")
+
+# --- leads: newsletter delivery (issue 6) -----------------------------------
+
+
+def read_positive_int(name, default, minimum=1):
+    value = read_env(name, "int", default=default)
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+# Emails sent per batch, over one SMTP connection.
+NEWSLETTER_BATCH_SIZE = read_positive_int("NEWSLETTER_BATCH_SIZE", 200)
+# Tries per email before a temporary failure shows as failed in the admin.
+NEWSLETTER_MAX_ATTEMPTS = read_positive_int("NEWSLETTER_MAX_ATTEMPTS", 5)
+# Seconds before the first retry; doubles with each further attempt.
+NEWSLETTER_RETRY_SECONDS = read_positive_int("NEWSLETTER_RETRY_SECONDS", 300, 0)
+# Seconds after which a batch claimed by a worker that went silent is resent.
+NEWSLETTER_CLAIM_TIMEOUT = read_positive_int("NEWSLETTER_CLAIM_TIMEOUT", 900, 0)
+# How often the worker looks for posts that went public and unfinished sends.
+NEWSLETTER_SWEEP_SECONDS = read_positive_int("NEWSLETTER_SWEEP_SECONDS", 60)
+# Posts that went public longer ago than this are never emailed (imports,
+# old posts when the newsletter is first switched on).
+NEWSLETTER_ANNOUNCE_WITHIN_HOURS = read_positive_int(
+    "NEWSLETTER_ANNOUNCE_WITHIN_HOURS", 72
+)
+# The weekly digest goes out on Mondays from this hour (TIME_ZONE), listing
+# the posts of the week before.
+NEWSLETTER_DIGEST_HOUR = read_positive_int("NEWSLETTER_DIGEST_HOUR", 9, 0)
+if NEWSLETTER_DIGEST_HOUR > 23:
+    raise ImproperlyConfigured(
+        f"NEWSLETTER_DIGEST_HOUR must be 0 to 23, not {NEWSLETTER_DIGEST_HOUR}"
+    )

@@ -1,4 +1,4 @@
-from leads.models.delivery import Delivery, DigestRun
+from leads.models.delivery import Delivery, DigestRun, PostAnnouncement, PostMailing
 from leads.models.lead import BlockedDomain, Lead, LeadEvent, LeadNote
 from leads.models.ratelimit import RateLimitCounter
 from leads.models.subscriber import Subscriber
@@ -10,6 +10,8 @@ __all__ = [
     "Lead",
     "LeadEvent",
     "LeadNote",
+    "PostAnnouncement",
+    "PostMailing",
     "RateLimitCounter",
     "Subscriber",
 ]

@@ -1,40 +1,164 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from blog.models import Post
 
 
-class Delivery(models.Model):
-    """One post owed to, or sent to, one subscriber."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
-
-    post = models.ForeignKey("blog.Post", on_delete=models.CASCADE, related_name="deliveries")
-    subscriber = models.ForeignKey(
-        "leads.Subscriber", on_delete=models.CASCADE, related_name="deliveries"
-    )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+class PostMailing(Post):
+    """A blog post seen from the newsletter side: who it goes to and how that went."""
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["post", "subscriber"], name="one_delivery_per_post")
-        ]
+        proxy = True
+        verbose_name = "post mailing"
+        verbose_name_plural = "post mailings"
+
+
+class PostAnnouncement(models.Model):
+    """The one-time decision to email a post that went public.
+
+    It is made once per post, so editing, unpublishing and republishing a post
+    never email it again.
+    """
+
+    post = models.OneToOneField(
+        "blog.Post", on_delete=models.CASCADE, related_name="announcement"
+    )
+    recipient_count = models.PositiveIntegerField(default=0)
+    recipients_listed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a delivery was queued for every subscriber. Empty while "
+        "the worker is still listing them.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
-        return f"{self.post} → {self.subscriber}"
+        return f"Announcement of {self.post}"
 
 
 class DigestRun(models.Model):
-    """A weekly digest that was sent, so the same week is never sent twice."""
+    """One weekly digest: the week it covers and how many it went to."""
 
-    week_start = models.DateField(unique=True)
+    week_start = models.DateField(
+        unique=True, help_text="The Monday of the week whose posts the digest lists."
+    )
+    post_count = models.PositiveIntegerField(default=0)
+    recipient_count = models.PositiveIntegerField(default=0)
+    recipients_listed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-week_start"]
 
     def __str__(self):
         return f"Digest for the week of {self.week_start}"
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def owed(self):
+        """Deliveries not finished yet: waiting, or claimed by a worker."""
+        return self.filter(status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING])
+
+    def abandoned(self, now=None):
+        """Claimed by a worker so long ago that the worker must have died."""
+        now = now or timezone.now()
+        timeout = timedelta(seconds=settings.NEWSLETTER_CLAIM_TIMEOUT)
+        return self.filter(status=Delivery.Status.SENDING, claimed_at__lt=now - timeout)
+
+    def claimable(self, now=None):
+        """Deliveries a worker may take now.
+
+        Queued ones whose retry time has come, and abandoned ones that still
+        have attempts left, for a post that is still public and still meant
+        to be emailed (an editor can stop a send by unpublishing the post).
+        """
+        now = now or timezone.now()
+        timeout = timedelta(seconds=settings.NEWSLETTER_CLAIM_TIMEOUT)
+        due = Q(status=Delivery.Status.QUEUED) & (
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        )
+        abandoned = Q(
+            status=Delivery.Status.SENDING,
+            claimed_at__lt=now - timeout,
+            attempts__lt=settings.NEWSLETTER_MAX_ATTEMPTS,
+        )
+        public_posts = Post.objects.published().filter(notify_subscribers=True)
+        return self.filter(due | abandoned).filter(
+            Q(post__isnull=True) | Q(post__in=public_posts.values("pk"))
+        )
+
+
+class Delivery(models.Model):
+    """One post (or one weekly digest) owed to, or sent to, one subscriber."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        BOUNCED = "bounced", "Bounced"
+        SKIPPED = "skipped", "Skipped"
+
+    post = models.ForeignKey(
+        "blog.Post",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    digest = models.ForeignKey(
+        DigestRun,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    subscriber = models.ForeignKey(
+        "leads.Subscriber", on_delete=models.CASCADE, related_name="deliveries"
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times a worker has tried to send it."
+    )
+    last_error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="Not retried before this time."
+    )
+    claimed_by = models.CharField(
+        max_length=64, blank=True, help_text="The batch that is sending it."
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "subscriber"], name="one_delivery_per_post"
+            ),
+            models.UniqueConstraint(
+                fields=["digest", "subscriber"], name="one_delivery_per_digest"
+            ),
+            models.CheckConstraint(
+                condition=Q(post__isnull=False, digest__isnull=True)
+                | Q(post__isnull=True, digest__isnull=False),
+                name="delivery_is_for_a_post_or_a_digest",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx"),
+            models.Index(fields=["claimed_by"], name="delivery_claim_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.post or self.digest} → subscriber #{self.subscriber_id}"

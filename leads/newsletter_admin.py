@@ -1,0 +1,180 @@
+"""The newsletter in the admin: each post's delivery progress, retrying
+failures, and a test email to yourself before publishing."""
+
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+
+from leads import newsletter
+from leads.models import Delivery, PostMailing
+from leads.tasks import send_newsletter_test
+
+
+def _deliveries_link(post_id, count, status=None):
+    if not count:
+        return "0"
+    query = f"?post__id__exact={post_id}"
+    if status:
+        query += f"&status__exact={status}"
+    url = reverse("admin:leads_delivery_changelist") + query
+    return format_html('<a href="{}">{}</a>', url, f"{count:,}")
+
+
+@admin.register(PostMailing)
+class PostMailingAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "email_state",
+        "published_at",
+        "queued",
+        "sent",
+        "failed",
+        "bounced",
+        "skipped",
+        "total",
+    ]
+    list_filter = ["status", "notify_subscribers"]
+    search_fields = ["title", "slug"]
+    date_hierarchy = "published_at"
+    ordering = ["-published_at", "-pk"]
+    actions = ["send_test_email_to_me", "retry_failed_deliveries"]
+    fields = [
+        "title",
+        "edit_post",
+        "email_state",
+        "published_at",
+        "queued",
+        "sent",
+        "failed",
+        "bounced",
+        "skipped",
+        "total",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        posts = super().get_queryset(request).select_related("announcement")
+        return newsletter.delivery_counts(posts.defer("body", "body_html", "toc_html"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Posts are edited in the blog admin; saving here would only touch
+        # the post's "updated" time. The list's actions still need it.
+        return obj is None and super().has_change_permission(request)
+
+    @admin.display(description="email")
+    def email_state(self, post):
+        announcement = getattr(post, "announcement", None)
+        if announcement is not None:
+            if announcement.recipients_listed_at is None:
+                return "Listing subscribers…"
+            return f"Announced {announcement.created_at:%Y-%m-%d %H:%M}"
+        if not post.notify_subscribers:
+            return "Emailing turned off"
+        if post.is_public:
+            return "Will not be emailed (went public before the email window)"
+        return "Will be emailed when it goes public"
+
+    @admin.display(description="queued", ordering="deliveries_queued")
+    def queued(self, post):
+        return _deliveries_link(post.pk, post.deliveries_queued, Delivery.Status.QUEUED)
+
+    @admin.display(description="sent", ordering="deliveries_sent")
+    def sent(self, post):
+        return _deliveries_link(post.pk, post.deliveries_sent, Delivery.Status.SENT)
+
+    @admin.display(description="failed", ordering="deliveries_failed")
+    def failed(self, post):
+        return _deliveries_link(post.pk, post.deliveries_failed, Delivery.Status.FAILED)
+
+    @admin.display(description="bounced", ordering="deliveries_bounced")
+    def bounced(self, post):
+        return _deliveries_link(
+            post.pk, post.deliveries_bounced, Delivery.Status.BOUNCED
+        )
+
+    @admin.display(description="skipped", ordering="deliveries_skipped")
+    def skipped(self, post):
+        return _deliveries_link(
+            post.pk, post.deliveries_skipped, Delivery.Status.SKIPPED
+        )
+
+    @admin.display(description="of", ordering="deliveries_total")
+    def total(self, post):
+        return _deliveries_link(post.pk, post.deliveries_total)
+
+    @admin.display(description="post")
+    def edit_post(self, post):
+        url = reverse("admin:blog_post_change", args=[post.pk])
+        return format_html('<a href="{}">Edit the post</a>', url)
+
+    @admin.action(description="Send a test email of the selected posts to me")
+    def send_test_email_to_me(self, request, queryset):
+        if not request.user.email:
+            self.message_user(
+                request,
+                "Your account has no email address. Add one under your user first.",
+                messages.ERROR,
+            )
+            return
+        titles = []
+        for post in queryset.only("pk", "title"):
+            send_newsletter_test.enqueue(post.pk, request.user.pk)
+            titles.append(f"“{post.title}”")
+        self.message_user(
+            request,
+            f"A test email of {', '.join(titles)} is on its way to "
+            f"{request.user.email}.",
+        )
+
+    @admin.action(
+        description="Retry failed deliveries of the selected posts",
+        permissions=["change"],
+    )
+    def retry_failed_deliveries(self, request, queryset):
+        post_ids = [post.pk for post in queryset.only("pk")]
+        count = newsletter.retry_failed(Delivery.objects.filter(post_id__in=post_ids))
+        self.message_user(request, f"{count:,} failed deliveries queued again.")
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "post",
+        "digest",
+        "subscriber",
+        "status",
+        "attempts",
+        "sent_at",
+        "next_attempt_at",
+        "last_error",
+    ]
+    list_filter = ["status", "digest"]
+    list_select_related = ["post", "digest", "subscriber"]
+    search_fields = ["subscriber__email", "post__title"]
+    date_hierarchy = "created_at"
+    ordering = ["-pk"]
+    show_full_result_count = False
+    actions = ["retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(
+        description="Retry the selected failed deliveries", permissions=["change"]
+    )
+    def retry(self, request, queryset):
+        count = newsletter.retry_failed(queryset)
+        self.message_user(request, f"{count:,} failed deliveries queued again.")
