@@ -137,3 +137,49 @@ def make_lead(db):
         return lead
 
     return make
+
+
+# --- blog fixtures ------------------------------------------------------------
+@pytest.fixture
+def make_post(db):
+    """A builder of saved posts, public since yesterday unless told otherwise.
+
+    ``make_post(topics=[...], author=..., status=..., published_at=...)``.
+    """
+    import itertools
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from blog.models import Author, Post
+
+    numbers = itertools.count(1)
+
+    def make(**overrides):
+        number = next(numbers)
+        topics = overrides.pop("topics", [])
+        if "author" not in overrides:
+            overrides["author"], _ = Author.objects.get_or_create(
+                slug="clinical-team",
+                defaults={"display_name": "Clinical Team", "is_team": True},
+            )
+        fields = {
+            "title": f"Understanding ketamine treatment, part {number}",
+            "slug": f"understanding-ketamine-{number}",
+            "summary": "What to expect, in plain language.",
+            "body": "## What it is\n\nKetamine acts on the glutamate system.",
+            "status": Post.Status.PUBLISHED,
+            "published_at": timezone.now() - timedelta(days=1),
+            **overrides,
+        }
+        post = Post.objects.create(**fields)
+        if topics:
+            post.topics.set(topics)
+        return post
+
+    return make
+
+
+@pytest.fixture
+def post(make_post):
+    return make_post()
