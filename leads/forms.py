@@ -1,3 +1,4 @@
+import math
 import re
 import time
 
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from blog.models import Post
@@ -34,10 +36,10 @@ HEARD_ABOUT_US_CHOICES = [
     ("Other", "Other"),
 ]
 CRISIS_PATTERN = re.compile(
-    r"suicid|kill(?:ing)?\s+my\s?self|end(?:ing)?\s+(?:it\s+all|my\s+(?:own\s+)?life)"
+    r"\b(?:suicid|kill(?:ing)?\s+my\s?self|end(?:ing)?\s+(?:it\s+all|my\s+(?:own\s+)?life)"
     r"|take\s+my\s+(?:own\s+)?life|overdos|self[\s-]?harm|hurt(?:ing)?\s+my\s?self"
     r"|want(?:\s+to|na)\s+die|better\s+off\s+dead|no\s+reason\s+to\s+live"
-    r"|don'?t\s+want\s+to\s+(?:live|be\s+alive)",
+    r"|don'?t\s+want\s+to\s+(?:live|be\s+alive))",
     re.IGNORECASE,
 )
 LINK_PATTERN = re.compile(
@@ -65,7 +67,7 @@ def single_line(value: str) -> str:
 
 def started_token() -> str:
     """A signed "form shown at" time, checked against the minimum fill time."""
-    return signing.dumps(round(time.time(), 1), salt=FILL_TIME_SALT)
+    return signing.dumps(math.floor(time.time() * 10) / 10, salt=FILL_TIME_SALT)
 
 
 class SpamTrapForm(forms.Form):
@@ -270,6 +272,7 @@ class ContactForm(SpamTrapForm, forms.ModelForm):
         )
         lead.consent_text = CONSENT_TEXT
         lead.consent_version = CONSENT_VERSION
+        lead.consented_at = timezone.now()
         lead.is_urgent = mentions_crisis(
             " ".join([lead.message, lead.best_time_to_reach, lead.full_name])
         )

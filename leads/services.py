@@ -20,7 +20,6 @@ def save_lead(form, attribution: dict) -> Lead:
         lead = form.save(commit=False)
         for field, value in attribution.items():
             setattr(lead, field, value)
-        lead.consented_at = timezone.now()
         lead.save()
         if lead.status != Lead.Status.SPAM:
             tasks.send_lead_confirmation.enqueue(lead.pk)

@@ -8,7 +8,9 @@ from django.urls import reverse
 from leads.forms import started_token
 from leads.models import Subscriber
 
-pytestmark = pytest.mark.django_db
+# The worker closes connections that are inside a transaction, as a test's
+# would be, so these tests commit for real (and truncate afterwards).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
