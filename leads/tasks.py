@@ -282,3 +282,72 @@ EMAIL_TASKS = [
     send_subscription_confirmation,
 ]
 
+
+# --- Newsletter: blog updates by email (issue 6) ------------------------------
+# The logic lives in leads/newsletter.py; these are its entry points for the
+# worker. Batches run below the default priority, so a consultation request's
+# emails never wait behind a 50,000-subscriber send.
+
+NEWSLETTER_PRIORITY = -10
+
+
+@task(priority=NEWSLETTER_PRIORITY)
+def send_newsletter_batch() -> dict:
+    """Claim one batch of owed newsletter deliveries and send it.
+
+    A batch that found work makes sure another follows while deliveries are
+    still claimable, so a send finishes without waiting for the next sweep.
+    """
+    from leads import newsletter
+
+    result = newsletter.send_batch()
+    if result.claimed:
+        newsletter.ensure_send_batches()
+    return result.counts
+
+
+@task
+def sweep_newsletter() -> dict:
+    """Periodic sweep: announce new posts, queue what is owed, schedule the next."""
+    from leads import newsletter
+
+    try:
+        return newsletter.sweep()
+    finally:
+        schedule_next_newsletter_sweep()
+
+
+@task
+def send_newsletter_test(post_id: int, user_id: int) -> str:
+    """Email a post to a member of staff exactly as subscribers will see it."""
+    from django.contrib.auth import get_user_model
+
+    from leads import newsletter
+
+    user = get_user_model().objects.filter(pk=user_id).exclude(email="").first()
+    if user is None:
+        return "no address"
+    newsletter.send_test_email(post_id, user.email, user.first_name)
+    return "sent"
+
+
+def schedule_next_newsletter_sweep() -> None:
+    """Keep one future newsletter sweep queued, and prune old sweep results."""
+    backend = sweep_newsletter.get_backend()
+    if not backend.supports_defer:
+        return
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    finished = DBTaskResult.objects.filter(
+        task_path__in=[sweep_newsletter.module_path, send_newsletter_batch.module_path],
+        status="SUCCESSFUL",
+        finished_at__lt=now - timedelta(days=2),
+    )
+    finished.delete()
+    waiting = DBTaskResult.objects.filter(
+        task_path=sweep_newsletter.module_path, status="READY"
+    )
+    if not waiting.exists():
+        run_after = now + timedelta(seconds=settings.NEWSLETTER_SWEEP_SECONDS)
+        sweep_newsletter.using(run_after=run_after).enqueue()
