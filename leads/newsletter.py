@@ -209,13 +209,16 @@ def sweep(now=None) -> dict:
     if weekly_digest_is_due(now):
         start_weekly_digest(now)
     report["gave_up"] = fail_exhausted_deliveries(now)
-    report["enqueued"] = 0
-    if not _send_batches_waiting():
-        claimable = Delivery.objects.claimable(now).count()
-        if claimable:
-            with transaction.atomic():
-                report["enqueued"] = enqueue_send_batches(claimable)
+    report["enqueued"] = ensure_send_batches(now)
     return report
+
+
+def ensure_send_batches(now=None) -> int:
+    """Enqueue batches for whatever is claimable, unless some already wait."""
+    if _send_batches_waiting():
+        return 0
+    with transaction.atomic():
+        return enqueue_send_batches(Delivery.objects.claimable(now).count())
 
 
 def fail_exhausted_deliveries(now=None) -> int:

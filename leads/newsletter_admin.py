@@ -123,9 +123,9 @@ class PostMailingAdmin(admin.ModelAdmin):
             )
             return
         titles = []
-        for post in queryset.only("pk", "title"):
-            send_newsletter_test.enqueue(post.pk, request.user.pk)
-            titles.append(f"“{post.title}”")
+        for pk, title in queryset.values_list("pk", "title"):
+            send_newsletter_test.enqueue(pk, request.user.pk)
+            titles.append(f"“{title}”")
         self.message_user(
             request,
             f"A test email of {', '.join(titles)} is on its way to "
@@ -137,7 +137,7 @@ class PostMailingAdmin(admin.ModelAdmin):
         permissions=["change"],
     )
     def retry_failed_deliveries(self, request, queryset):
-        post_ids = [post.pk for post in queryset.only("pk")]
+        post_ids = list(queryset.values_list("pk", flat=True))
         count = newsletter.retry_failed(Delivery.objects.filter(post_id__in=post_ids))
         self.message_user(request, f"{count:,} failed deliveries queued again.")
 
