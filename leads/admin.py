@@ -81,7 +81,8 @@ class LeadNoteInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
+        # The inline prints each note's name, which names its lead.
+        return super().get_queryset(request).select_related("author", "lead")
 
 
 class LeadEventInline(admin.TabularInline):

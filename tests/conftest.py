@@ -139,6 +139,78 @@ def make_lead(db):
     return make
 
 
+@pytest.fixture
+def make_staff(db, django_user_model):
+    """A builder of staff users in the named groups: ``make_staff("Front desk")``."""
+    from django.contrib.auth.models import Group
+
+    def make(*groups, username=None, **fields):
+        username = username or "-".join(g.lower().replace(" ", "") for g in groups)
+        user = django_user_model.objects.create_user(
+            username or "staff", password="correct horse 42", is_staff=True, **fields
+        )
+        user.groups.set([Group.objects.get(name=name) for name in groups])
+        return user
+
+    return make
+
+
+def admin_form_data(html, form_id):
+    """The values a browser would send for the form ``form_id`` in ``html``."""
+    from html.parser import HTMLParser
+
+    class Parser(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.inside = False
+            self.data = {}
+            self.select = self.textarea = None
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "form":
+                self.inside = attrs.get("id") == form_id
+            if not self.inside:
+                return
+            name = attrs.get("name")
+            if tag == "input" and name:
+                kind = attrs.get("type", "text")
+                if kind in ("checkbox", "radio"):
+                    if "checked" in attrs:
+                        self.data[name] = attrs.get("value", "on")
+                elif kind not in ("submit", "button", "file"):
+                    self.data[name] = attrs.get("value", "")
+            elif tag == "select" and name:
+                self.select = name
+                self.data.setdefault(name, "")
+            elif tag == "option" and self.select and "selected" in attrs:
+                self.data[self.select] = attrs.get("value", "")
+            elif tag == "textarea" and name:
+                self.textarea = name
+                self.data[name] = ""
+
+        def handle_endtag(self, tag):
+            if tag == "form":
+                self.inside = False
+            elif tag == "select":
+                self.select = None
+            elif tag == "textarea":
+                self.textarea = None
+
+        def handle_data(self, data):
+            if self.textarea:
+                self.data[self.textarea] += data.removeprefix("\n")
+
+    parser = Parser()
+    parser.feed(html)
+    return parser.data
+
+
+@pytest.fixture
+def form_data():
+    return admin_form_data
+
+
 # --- blog fixtures ------------------------------------------------------------
 @pytest.fixture
 def make_post(db):

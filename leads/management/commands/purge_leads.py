@@ -43,6 +43,4 @@ class Command(BaseCommand):
             )
             return
         count = leads.anonymize()
-        self.stdout.write(
-            f"Anonymized {count} closed lead(s) older than {days} days."
-        )
+        self.stdout.write(f"Anonymized {count} closed lead(s) older than {days} days.")
