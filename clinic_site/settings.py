@@ -282,28 +282,8 @@ if LEADS_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
     )
 # How often the worker looks for lead and sign-up emails that never went out.
 LEADS_EMAIL_SWEEP_SECONDS = read_env("LEADS_EMAIL_SWEEP_SECONDS", "int", default=600)
-
-# --- leads: staff triage ---------------------------------------------------
-# A lead still New after this many business hours (Saturdays and Sundays do
-# not count) is overdue. 24 means one business day.
-LEADS_OVERDUE_BUSINESS_HOURS = read_env(
-    "LEADS_OVERDUE_BUSINESS_HOURS", "int", default=24
-)
-# Closed leads older than this many days are anonymized by
-# `manage.py purge_leads`.
-LEADS_RETENTION_DAYS = read_env("LEADS_RETENTION_DAYS", "int", default=365)
-for _name in ("LEADS_OVERDUE_BUSINESS_HOURS", "LEADS_RETENTION_DAYS"):
-    if globals()[_name] < 1:
-        raise ImproperlyConfigured(f"{_name} must be a whole number of at least 1")
-
-# --- blog -------------------------------------------------------------------
-# Per-IP flood limits for comments and likes (counted in the "default" cache).
-BLOG_RATE_LIMITS_ENABLED = read_env("BLOG_RATE_LIMITS_ENABLED", "bool", default=True)
-BLOG_COMMENTS_PER_HOUR = read_env("BLOG_COMMENTS_PER_HOUR", "int", default=5)
-BLOG_LIKES_PER_HOUR = read_env("BLOG_LIKES_PER_HOUR", "int", default=60)
-for _name in ("BLOG_COMMENTS_PER_HOUR", "BLOG_LIKES_PER_HOUR"):
-    if globals()[_name] < 1:
-        raise ImproperlyConfigured(f"{_name} must be a whole number of at least 1")
+if LEADS_EMAIL_SWEEP_SECONDS < 1:
+    raise ImproperlyConfigured("LEADS_EMAIL_SWEEP_SECONDS must be at least 1")
 
 # --- leads: newsletter delivery (issue 6) -----------------------------------
 
@@ -337,3 +317,25 @@ if NEWSLETTER_DIGEST_HOUR > 23:
     raise ImproperlyConfigured(
         f"NEWSLETTER_DIGEST_HOUR must be 0 to 23, not {NEWSLETTER_DIGEST_HOUR}"
     )
+
+# --- leads: staff triage ---------------------------------------------------
+# A lead still New after this many business hours (Saturdays and Sundays do
+# not count) is overdue. 24 means one business day.
+LEADS_OVERDUE_BUSINESS_HOURS = read_env(
+    "LEADS_OVERDUE_BUSINESS_HOURS", "int", default=24
+)
+# Closed leads older than this many days are anonymized by
+# `manage.py purge_leads`.
+LEADS_RETENTION_DAYS = read_env("LEADS_RETENTION_DAYS", "int", default=365)
+for _name in ("LEADS_OVERDUE_BUSINESS_HOURS", "LEADS_RETENTION_DAYS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be a whole number of at least 1")
+
+# --- blog -------------------------------------------------------------------
+# Per-IP flood limits for comments and likes (counted in the "default" cache).
+BLOG_RATE_LIMITS_ENABLED = read_env("BLOG_RATE_LIMITS_ENABLED", "bool", default=True)
+BLOG_COMMENTS_PER_HOUR = read_env("BLOG_COMMENTS_PER_HOUR", "int", default=5)
+BLOG_LIKES_PER_HOUR = read_env("BLOG_LIKES_PER_HOUR", "int", default=60)
+for _name in ("BLOG_COMMENTS_PER_HOUR", "BLOG_LIKES_PER_HOUR"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be a whole number of at least 1")

@@ -83,7 +83,7 @@ class SpamTrapForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
     started = forms.CharField(
-        required=False, initial=started_token, widget=forms.HiddenInput
+        required=False, max_length=200, initial=started_token, widget=forms.HiddenInput
     )
 
     def clean(self):
@@ -170,6 +170,7 @@ class ContactForm(SpamTrapForm, forms.ModelForm):
             "message",
         ]
         labels = {"email": "Email address", "phone": "Phone number (optional)"}
+        help_texts = {"phone": "Needed if you would like a call or a text message."}
         widgets = {
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
             "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),

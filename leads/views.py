@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from blog.models import Post
 from leads import services, tokens
@@ -30,7 +30,7 @@ def contact_initial(request) -> dict:
 
 
 @sensitive_post_parameters()
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @rate_limit("contact", "LEADS_CONTACT_RATE")
 def contact(request):
     if request.method == "POST":
@@ -46,14 +46,14 @@ def contact(request):
     return render(request, "leads/contact_form.html", {"form": form})
 
 
-@require_GET
+@require_safe
 def contact_thanks(request):
     is_urgent = request.session.get(URGENT_SESSION_KEY, False)
     return render(request, "leads/contact_thanks.html", {"is_urgent": is_urgent})
 
 
 @sensitive_post_parameters()
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @rate_limit("subscribe", "LEADS_SUBSCRIBE_RATE")
 def subscribe(request):
     if request.method == "POST":
@@ -72,7 +72,7 @@ def subscribe(request):
     )
 
 
-@require_GET
+@require_safe
 def subscribe_thanks(request):
     return render(request, "leads/subscribe_thanks.html")
 
@@ -81,7 +81,7 @@ def invalid_link(request, kind):
     return render(request, "leads/invalid_link.html", {"kind": kind}, status=400)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def subscribe_confirm(request, token):
     """GET shows a button; only the POST confirms, so mail scanners that
     prefetch links confirm nobody."""
@@ -98,7 +98,7 @@ def subscribe_confirm(request, token):
 
 
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token):
     """One button on GET; POST unsubscribes at once.
 
