@@ -37,7 +37,9 @@ def sign_up(form) -> None:
     now = timezone.now()
     with transaction.atomic():
         subscriber = (
-            Subscriber.objects.select_for_update().filter(email=data["email"]).first()
+            Subscriber.objects.select_for_update()
+            .filter(email__iexact=data["email"])
+            .first()
         )
         if subscriber is None:
             subscriber = Subscriber(email=data["email"])

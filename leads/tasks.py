@@ -45,7 +45,7 @@ class EmailNotSent(Exception):
     """Sending failed for good; the message names no person."""
 
 
-def build_email(template, subject, to, context):
+def build_email(template, subject, to, context, reply_to=None):
     """A text and HTML email from templates/leads/email/<template>.txt/.html."""
     context = {
         "clinic": ClinicProfile.current(),
@@ -56,6 +56,7 @@ def build_email(template, subject, to, context):
         subject=subject,
         body=render_to_string(f"leads/email/{template}.txt", context),
         to=to,
+        reply_to=reply_to,
     )
     message.attach_alternative(
         render_to_string(f"leads/email/{template}.html", context), "text/html"
@@ -113,6 +114,8 @@ def send_lead_confirmation(lead_id: int, attempt: int = 0) -> str:
         f"We received your request — {clinic.name}",
         [lead.email],
         {"lead": lead},
+        # A reply reaches the front desk rather than an unread sender box.
+        reply_to=[clinic.email] if clinic.email else None,
     )
     return deliver(
         message,

@@ -88,6 +88,7 @@ def test_the_confirmation_does_not_repeat_the_message(client, smtp_server):
     assert "sertraline" not in body
     assert "within one business day" in text_of(confirmation)
     assert "988" in text_of(confirmation)
+    assert confirmation["Reply-To"] == "care@harborlight.example"
 
 
 def test_the_staff_notification_has_name_interests_and_admin_link_only(
