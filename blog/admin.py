@@ -141,7 +141,7 @@ class PostAdmin(admin.ModelAdmin):
             return 0
         url = reverse("admin:blog_comment_changelist")
         return format_html(
-            '<a href="{}?post__id__exact={}&status__exact=pending">{}</a>',
+            '<a href="{}?post__id__exact={}&amp;status__exact=pending">{}</a>',
             url,
             post.pk,
             post.pending_total,
