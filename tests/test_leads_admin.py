@@ -509,8 +509,8 @@ def test_export_link_can_include_messages(desk_client, make_lead):
     assert rows[1][rows[0].index("Message")] == "Call me"
 
 
-def test_export_of_thousands_of_leads_streams(desk_client, make_lead):
-    bulk_leads(3000)
+def test_export_of_thousands_of_leads_streams(make_many_leads, desk_client, make_lead):
+    make_many_leads(3000)
 
     with CaptureQueriesContext(connection) as queries:
         response = desk_client.get(
@@ -605,36 +605,6 @@ def test_unsubscribe_action_uses_the_subscriber_method(admin_client, subscribers
 # Performance: a fixed number of queries, fast with 5,000 leads
 
 
-def bulk_leads(count, users=(), post=None):
-    now = timezone.now()
-    leads = Lead.objects.bulk_create(
-        Lead(
-            full_name=f"Bulk Person {n}",
-            email=f"bulk{n}@example.com",
-            phone=f"+1555555{n % 10000:04d}",
-            interests=["depression", "anxiety"] if n % 2 else ["ptsd"],
-            consent_text="I agree.",
-            consent_version="test",
-            consented_at=now,
-            status=Lead.Status.values[n % len(Lead.Status.values)],
-            is_urgent=n % 50 == 0,
-            assigned_to=users[n % len(users)] if users else None,
-            source_post=post if n % 3 == 0 else None,
-            utm_source=f"source{n % 7}" if n % 4 == 0 else "",
-        )
-        for n in range(count)
-    )
-    for n, lead in enumerate(leads):
-        lead.created_at = now - datetime.timedelta(hours=n * 2)
-        lead.first_contacted_at = (
-            lead.created_at + datetime.timedelta(hours=3) if n % 3 else None
-        )
-    Lead.objects.bulk_update(
-        leads, ["created_at", "first_contacted_at"], batch_size=500
-    )
-    return leads
-
-
 def count_list_queries(client, params):
     changelist(client, **params)  # warm the per-process caches first
     with CaptureQueriesContext(connection) as queries:
@@ -654,13 +624,13 @@ def count_list_queries(client, params):
     ],
 )
 def test_lead_list_runs_the_same_queries_for_10_or_5000_leads(
-    desk_client, desk, other_desk, make_post, params
+    make_many_leads, desk_client, desk, other_desk, make_post, params
 ):
     post = make_post()
-    bulk_leads(10, users=[desk, other_desk], post=post)
+    make_many_leads(10, users=[desk, other_desk], post=post)
     with_10 = count_list_queries(desk_client, params)
 
-    bulk_leads(4990, users=[desk, other_desk], post=post)
+    make_many_leads(4990, users=[desk, other_desk], post=post)
     with_5000 = count_list_queries(desk_client, params)
 
     assert with_10 == with_5000
@@ -668,9 +638,9 @@ def test_lead_list_runs_the_same_queries_for_10_or_5000_leads(
 
 
 def test_lead_list_renders_quickly_with_5000_leads(
-    desk_client, desk, other_desk, make_post
+    make_many_leads, desk_client, desk, other_desk, make_post
 ):
-    bulk_leads(5000, users=[desk, other_desk], post=make_post())
+    make_many_leads(5000, users=[desk, other_desk], post=make_post())
     changelist(desk_client, status="all")
 
     started = time.perf_counter()

@@ -41,7 +41,11 @@ def test_changing_status_records_who_changed_it_and_when(make_lead, staff):
     event = LeadEvent.objects.get(lead=lead)
     assert changed is True
     assert lead.status == Lead.Status.CONTACTED
-    assert (event.kind, event.old_value, event.new_value) == ("status", "new", "contacted")
+    assert (event.kind, event.old_value, event.new_value) == (
+        "status",
+        "new",
+        "contacted",
+    )
     assert event.changed_by == staff
     assert event.created_at is not None
     assert str(event) == "Status changed: New → Contacted"

@@ -26,9 +26,12 @@ EDITOR_APPS = ["blog"]
 def create_missing_permissions(apps):
     """Permissions are normally made after migrate; make them now."""
     for app_config in apps.get_app_configs():
+        # create_permissions skips apps without a models module, which is
+        # how historical app configs look.
+        previous = getattr(app_config, "models_module", None)
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = previous
 
 
 def create_roles(apps, schema_editor):
