@@ -25,14 +25,19 @@ def is_low_substance(text):
 class CommentForm(forms.ModelForm):
     # Hidden from people by CSS; bots that fill every field give themselves away.
     website = forms.CharField(required=False, label="Leave this field empty")
+    email = forms.EmailField(
+        label="Email (never shown)",
+        max_length=254,
+        help_text="Used only if we need to reach you about your comment.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
 
     class Meta:
         model = Comment
         fields = ["name", "email", "body"]
-        labels = {"name": "Your name", "email": "Email (optional)", "body": "Comment"}
+        labels = {"name": "Your name", "body": "Comment"}
         help_texts = {
             "name": "Shown with your comment. A first name is enough.",
-            "email": "Never published. Used only to reach you about your comment.",
             "body": (
                 "Comments are public and moderated. Please do not share personal "
                 "medical details; for questions about your care, request a "
@@ -42,7 +47,6 @@ class CommentForm(forms.ModelForm):
         widgets = {
             "body": forms.Textarea(attrs={"rows": 4}),
             "name": forms.TextInput(attrs={"autocomplete": "given-name"}),
-            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
         }
 
     def clean_name(self):

@@ -393,9 +393,7 @@ class Comment(models.Model):
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
     name = models.CharField(max_length=80)
-    email = models.EmailField(
-        max_length=254, blank=True, help_text="Optional, never published."
-    )
+    email = models.EmailField(max_length=254, blank=True, help_text="Never published.")
     body = models.TextField("comment", max_length=3000)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True

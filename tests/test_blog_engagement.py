@@ -23,7 +23,11 @@ def view(client, post, **extra):
 
 
 def comment(client, post, **data):
-    fields = {"name": "Maria", "body": "This helped me understand the screening step."}
+    fields = {
+        "name": "Maria",
+        "email": "maria@example.com",
+        "body": "This helped me understand the screening step.",
+    }
     fields.update(data)
     return client.post(reverse("blog:comment_create", args=[post.slug]), fields)
 
@@ -61,7 +65,7 @@ def test_page_shows_that_this_browser_already_liked_the_post(client, post):
 
     response = client.get(post.get_absolute_url())
 
-    assert "You liked this post" in response.text
+    assert "You found this helpful" in response.text
 
 
 def test_another_browser_can_like_the_same_post(client, post):
@@ -353,3 +357,16 @@ def test_rate_limit_counters_use_the_shared_cache(client, post, settings):
     caches["local"].clear()
 
     assert comment(client, post).status_code == 429
+
+
+def test_comment_needs_an_email_address(client, post):
+    response = comment(client, post, email="")
+
+    assert response.status_code == 200
+    assert not Comment.objects.exists()
+
+
+def test_comment_keeps_the_email_for_staff(client, post):
+    comment(client, post, email="maria@example.com")
+
+    assert Comment.objects.get().email == "maria@example.com"

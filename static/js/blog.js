@@ -32,7 +32,7 @@
           return;
         }
         button.setAttribute("aria-pressed", "true");
-        form.querySelector("[data-like-label]").textContent = "You liked this post";
+        form.querySelector("[data-like-label]").textContent = "You found this helpful";
         count.textContent = plural(data.likes);
         document.querySelectorAll("[data-like-total]").forEach((node) => {
           node.textContent = plural(data.likes);

@@ -45,11 +45,12 @@ def test_reader_likes_and_comments_and_staff_approve_the_comment(
     page.get_by_role("link", name=journey_post.title).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(journey_post.title)
 
-    page.get_by_role("button", name="Like this post").click()
+    page.get_by_role("button", name="This was helpful").click()
     expect(page.locator("[data-like-count]")).to_have_text("1 like")
-    expect(page.get_by_role("button", name="You liked this post")).to_be_disabled()
+    expect(page.get_by_role("button", name="You found this helpful")).to_be_disabled()
 
     page.get_by_label("Your name").fill("Maria")
+    page.get_by_role("textbox", name="Email (never shown)").fill("maria@example.com")
     page.get_by_role("textbox", name="Comment").fill(
         "Thank you, this made the screening step much clearer to me."
     )
