@@ -28,6 +28,7 @@ import smtplib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from time import monotonic
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -48,6 +49,7 @@ CHUNK_SIZE = 1000
 # Deliveries are listed in one transaction per post, so a crash never leaves
 # half a recipient list behind; this cap only bounds what one sweep enqueues.
 MAX_BATCHES_PER_SWEEP = 1000
+CLAIM_RENEWAL_SECONDS = 60
 
 
 # --- Which posts owe an email, and to whom ----------------------------------
@@ -324,8 +326,12 @@ def send_batch(size: int | None = None) -> BatchResult:
             "Mail server unavailable (%s); batch will be retried", _code(error)
         )
         return result
+    renewed = monotonic()
     try:
         for index, delivery in enumerate(deliveries):
+            if monotonic() - renewed > CLAIM_RENEWAL_SECONDS:
+                _renew_claim(token)
+                renewed = monotonic()
             outcome = _send_one(connection, builder, delivery, token)
             result.add(outcome)
             if outcome == "disconnected":
@@ -340,17 +346,25 @@ def send_batch(size: int | None = None) -> BatchResult:
     return result
 
 
+def _renew_claim(token):
+    """Tell other workers this batch is alive (a slow mail server is not a
+    dead worker)."""
+    Delivery.objects.filter(claimed_by=token, status=Delivery.Status.SENDING).update(
+        claimed_at=timezone.now()
+    )
+
+
 def _send_one(connection, builder, delivery, token) -> str:
     now = timezone.now()
-    # One statement checks that the row is still ours and that the person is
-    # still subscribed, right before sending (someone may unsubscribe while
-    # a send is under way), and refreshes the claim.
+    # Right before sending, check that the row is still this batch's and that
+    # the person is still subscribed (someone may unsubscribe mid-send). A
+    # read, so it costs no commit.
     still_wanted = Delivery.objects.filter(
         pk=delivery.pk,
         claimed_by=token,
         status=Delivery.Status.SENDING,
         subscriber__status=Subscriber.Status.CONFIRMED,
-    ).update(claimed_at=now)
+    ).exists()
     if not still_wanted:
         skipped = Delivery.objects.filter(
             pk=delivery.pk, claimed_by=token, status=Delivery.Status.SENDING

@@ -3,6 +3,7 @@ failures, and a test email to yourself before publishing."""
 
 from django.contrib import admin, messages
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from leads import newsletter
@@ -73,7 +74,8 @@ class PostMailingAdmin(admin.ModelAdmin):
         if announcement is not None:
             if announcement.recipients_listed_at is None:
                 return "Listing subscribers…"
-            return f"Announced {announcement.created_at:%Y-%m-%d %H:%M}"
+            announced = timezone.localtime(announcement.created_at)
+            return f"Announced {announced:%Y-%m-%d %H:%M}"
         if not post.notify_subscribers:
             return "Emailing turned off"
         if post.is_public:
