@@ -140,7 +140,25 @@ def make_lead(db):
 
 
 @pytest.fixture
-def make_staff(db, django_user_model):
+def roles(db):
+    """The staff groups the leads data migration creates.
+
+    Transactional tests (live server, worker) flush the database afterwards,
+    taking the migration's rows with them, so they are put back when missing.
+    """
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    names = ["Front desk", "Editors"]
+    if Group.objects.filter(name__in=names).count() < len(names):
+        importlib.import_module("leads.migrations.0002_roles").create_roles(apps, None)
+    return names
+
+
+@pytest.fixture
+def make_staff(roles, django_user_model):
     """A builder of staff users in the named groups: ``make_staff("Front desk")``."""
     from django.contrib.auth.models import Group
 

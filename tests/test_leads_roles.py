@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from leads.models import Lead, LeadNote
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles")]
 
 BLOG_MODELS = ["post", "topic", "comment", "author"]
 
