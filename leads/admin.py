@@ -5,6 +5,7 @@ import logging
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
@@ -14,6 +15,7 @@ from django.db.models import Count, F, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.urls import path
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -28,6 +30,7 @@ from leads.admin_filters import (
     ReceivedRangeFilter,
     SourceFilter,
     StatusFilter,
+    UrgentFilter,
 )
 from leads.models import BlockedDomain, Lead, LeadEvent, LeadNote, Subscriber
 from leads.models.lead import NOT_CHECKED, LeadChangedError
@@ -35,6 +38,14 @@ from leads.models.lead import NOT_CHECKED, LeadChangedError
 logger = logging.getLogger(__name__)
 
 WORKFLOW_FIELDS = ("status", "assigned_to")
+
+
+def _marker(on, icon, label):
+    """An icon with a text alternative, shown only when ``on``: a column of
+    "no" icons would hide the few rows that matter."""
+    if not on:
+        return ""
+    return format_html('<img src="{}" alt="{}" title="{}">', static(icon), label, label)
 
 
 class LeadAdminForm(forms.ModelForm):
@@ -53,6 +64,13 @@ class LeadAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.show_hidden_initial = True
+        assignee = self.fields.get("assigned_to")
+        if assignee is not None and hasattr(assignee.widget, "can_add_related"):
+            # Staff are chosen here, not created or edited.
+            assignee.widget.can_add_related = False
+            assignee.widget.can_change_related = False
+            assignee.widget.can_delete_related = False
+            assignee.widget.can_view_related = False
 
     def seen(self, name):
         """The value of ``name`` when the form was loaded, if it is known."""
@@ -69,6 +87,8 @@ class LeadNoteInline(admin.TabularInline):
     """Notes are only ever added, so two people writing at once both count."""
 
     model = LeadNote
+    verbose_name = "note"
+    verbose_name_plural = "notes"
     fields = ["text", "author", "created_at"]
     readonly_fields = ["author", "created_at"]
     extra = 1
@@ -81,8 +101,7 @@ class LeadNoteInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        # The inline prints each note's name, which names its lead.
-        return super().get_queryset(request).select_related("author", "lead")
+        return super().get_queryset(request).select_related("author")
 
 
 class LeadEventInline(admin.TabularInline):
@@ -164,10 +183,10 @@ class LeadAdmin(CsvExportMixin, admin.ModelAdmin):
         "received",
         "full_name",
         "interest_list",
-        "preferred_contact_method",
+        "contact_by",
         "status",
         "assigned_to",
-        "is_urgent",
+        "urgent",
         "source",
         "overdue",
     ]
@@ -176,7 +195,7 @@ class LeadAdmin(CsvExportMixin, admin.ModelAdmin):
         StatusFilter,
         AssignedFilter,
         OverdueFilter,
-        "is_urgent",
+        UrgentFilter,
         InterestFilter,
         SourceFilter,
         ReceivedRangeFilter,
@@ -241,7 +260,13 @@ class LeadAdmin(CsvExportMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        ("Consent", {"fields": ["consent_text", "consent_version", "consented_at"]}),
+        (
+            "Consent",
+            {
+                "classes": ["collapse"],
+                "fields": ["consent_text", "consent_version", "consented_at"],
+            },
+        ),
         (
             "Record",
             {
@@ -333,13 +358,26 @@ class LeadAdmin(CsvExportMixin, admin.ModelAdmin):
             return format_html("{}<br><small>UTM: {}</small>", page, campaign)
         return page
 
-    @admin.display(description="overdue", boolean=True, ordering="is_overdue_now")
-    def overdue(self, lead):
-        return lead.is_overdue_now
+    @admin.display(description="contact by", ordering="preferred_contact_method")
+    def contact_by(self, lead):
+        return lead.get_preferred_contact_method_display()
 
-    @admin.display(description="overdue now", boolean=True)
+    @admin.display(description="urgent", ordering="is_urgent", empty_value="")
+    def urgent(self, lead):
+        return _marker(lead.is_urgent, "admin/img/icon-alert.svg", "Urgent")
+
+    @admin.display(description="overdue", ordering="is_overdue_now", empty_value="")
+    def overdue(self, lead):
+        return _marker(lead.is_overdue_now, "admin/img/icon-no.svg", "Overdue")
+
+    @admin.display(description="overdue now")
     def overdue_now(self, lead):
-        return lead.is_overdue()
+        if lead.is_overdue():
+            return _marker(True, "admin/img/icon-no.svg", "Overdue") + format_html(
+                " Overdue: still New after {} business hours",
+                settings.LEADS_OVERDUE_BUSINESS_HOURS,
+            )
+        return "No"
 
     @admin.display(description="time to first contact")
     def time_to_first_contact(self, lead):
@@ -581,7 +619,7 @@ class SubscriberAdmin(CsvExportMixin, admin.ModelAdmin):
         )
         extra_context = {
             "status_counts": [
-                (label, counts.get(value, 0))
+                (value, label, counts.get(value, 0))
                 for value, label in Subscriber.Status.choices
             ],
             **(extra_context or {}),

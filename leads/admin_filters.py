@@ -74,6 +74,21 @@ class AssignedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class UrgentFilter(admin.SimpleListFilter):
+    title = "urgency"
+    parameter_name = "urgent"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Urgent"), ("no", "Not urgent")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.urgent()
+        if self.value() == "no":
+            return queryset.exclude(is_urgent=True)
+        return queryset
+
+
 class InterestFilter(admin.SimpleListFilter):
     title = "interest"
     parameter_name = "interest"

@@ -100,10 +100,10 @@ def test_lead_list_shows_every_triage_column(desk_client, make_lead, make_post, 
         "Received",
         "Full name",
         "Interests",
-        "Preferred contact method",
+        "Contact by",
         "Status",
         "Assigned to",
-        "Is urgent",
+        "Urgent",
         "Source",
         "Overdue",
     ]
@@ -116,7 +116,7 @@ def test_lead_list_marks_overdue_leads(desk_client, make_lead):
 
     html = changelist(desk_client).text
 
-    assert 'alt="True"' in html.split("field-overdue")[1][:200]
+    assert 'alt="Overdue"' in html.split("field-overdue")[1][:200]
 
 
 def test_closed_leads_are_archived_out_of_the_default_list(desk_client, make_lead):
@@ -556,14 +556,14 @@ def subscribers(db):
 def test_subscriber_list_shows_counts_per_status(admin_client, subscribers):
     response = admin_client.get(reverse("admin:leads_subscriber_changelist"))
 
-    counts = dict(response.context["status_counts"])
+    counts = {label: n for _, label, n in response.context["status_counts"]}
     assert counts == {
         "Pending confirmation": 1,
         "Confirmed": 2,
         "Unsubscribed": 1,
         "Bounced": 1,
     }
-    assert "Confirmed: <strong>2</strong>" in response.text
+    assert "Confirmed</a>: <strong>2</strong>" in response.text
 
 
 def test_subscriber_list_filters_and_searches(admin_client, subscribers):

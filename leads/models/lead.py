@@ -436,7 +436,12 @@ class LeadNote(models.Model):
         ordering = ["created_at"]
 
     def __str__(self):
-        return f"Note on {self.lead} by {self.author}"
+        # Shown above each note in the admin, so it names neither the lead
+        # nor its person.
+        when = timezone.localtime(self.created_at) if self.created_at else None
+        return f"Note by {self.author or 'someone'}" + (
+            f", {when:%b %-d, %H:%M}" if when else ""
+        )
 
 
 class LeadEvent(models.Model):
