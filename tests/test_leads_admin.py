@@ -710,3 +710,19 @@ def test_admin_pages_carry_no_inline_script_or_style(desk_client, make_lead):
             "src=" in attrs or "application/json" in attrs or "json" in attrs
             for attrs in scripts
         ), (url, scripts)
+
+
+def test_every_lead_field_is_on_the_change_form():
+    from django.contrib import admin
+
+    model_admin = admin.site._registry[Lead]
+    shown = {name for _, options in model_admin.fieldsets for name in options["fields"]}
+    stored = {
+        field.name
+        for field in Lead._meta.get_fields()
+        if field.concrete and not field.primary_key
+    }
+
+    # These two are shown formatted, as "received" and "interest_list".
+    assert stored - shown == {"created_at", "interests"}
+    assert {"received", "interest_list"} <= shown
