@@ -1,9 +1,13 @@
 import logging
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -16,6 +20,7 @@ from leads.models import Lead, Subscriber
 # would be, so these tests commit for real (and truncate afterwards).
 pytestmark = pytest.mark.django_db(transaction=True)
 
+ROOT = Path(__file__).resolve().parent.parent
 MESSAGE = "My private history: sertraline 100mg since 2019."
 PHONE = "(415) 555-2671"
 
@@ -381,3 +386,88 @@ def test_emails_are_sent_with_text_and_html_parts(client, smtp_server):
     for message in smtp_server.messages:
         assert message.get_body(preferencelist=("plain",)) is not None
         assert message.get_body(preferencelist=("html",)) is not None
+
+
+SUBMIT_LEAD = """
+from django.test import Client
+from leads.forms import started_token
+response = Client().post("/contact/", {
+    "full_name": "Jordan Lee", "email": "jordan@example.com",
+    "preferred_contact_method": "email", "consent": "on",
+    "started": started_token(),
+})
+print(response.status_code, response["Location"])
+"""
+
+REPORT = """
+from leads.models import Lead
+lead = Lead.objects.get()
+print(bool(lead.confirmation_sent_at), bool(lead.notification_sent_at))
+"""
+
+MAKE_RETRIES_DUE = """
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+"""
+
+
+def test_with_email_port_closed_a_lead_from_another_process_is_emailed_later(
+    request, smtp_server, tmp_path
+):
+    """The web request, the worker and the settings are separate processes
+    configured only through the environment, as in production."""
+    env = {
+        **os.environ,
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_server.port),
+        "EMAIL_USE_TLS": "false",
+        "EMAIL_TIMEOUT": "2",
+        "LEADS_MIN_FILL_SECONDS": "0",
+        "LEADS_RATE_LIMITS_ENABLED": "false",
+        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+    }
+    if connection.vendor == "postgresql":
+        db = connection.settings_dict
+        password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+        address = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}{password}@{address}/{db['NAME']}"
+        )
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'leads.sqlite3'}"
+        manage(env, "migrate", "--no-input")
+    smtp_server.stop()
+
+    assert manage(env, "shell", "--no-imports", "-c", SUBMIT_LEAD).split() == [
+        "302",
+        "/contact/thanks/",
+    ]
+    manage(env, "db_worker", "--batch", "--no-startup-delay")
+    assert manage(env, "shell", "--no-imports", "-c", REPORT).split() == [
+        "False",
+        "False",
+    ]
+
+    smtp_server.start()
+    manage(env, "shell", "--no-imports", "-c", MAKE_RETRIES_DUE)
+    manage(env, "db_worker", "--batch", "--no-startup-delay")
+
+    assert manage(env, "shell", "--no-imports", "-c", REPORT).split() == [
+        "True",
+        "True",
+    ]
+    assert len(smtp_server.to("jordan@example.com")) == 1
+    assert len(smtp_server.to("frontdesk@clinic.example")) == 1
+
+
+def manage(env, *args):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout

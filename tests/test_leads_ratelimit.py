@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from clinic_site.http import client_ip
 from leads.forms import started_token
 from leads.models import Lead, RateLimitCounter, Subscriber
 from leads.ratelimit import hit, parse_rate
@@ -238,3 +239,23 @@ def test_a_bad_setting_stops_start_up_naming_the_variable(name, value):
 
     assert result.returncode != 0
     assert name in result.stderr
+
+
+def test_client_ip_ignores_forwarding_headers_unless_a_proxy_is_trusted(rf, settings):
+    request = rf.get("/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="10.0.0.1")
+
+    assert client_ip(request) == "192.0.2.1"
+
+
+def test_client_ip_takes_the_last_address_of_a_trusted_forwarded_list(rf, settings):
+    settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="10.0.0.1, 2001:db8::1")
+
+    assert client_ip(request) == "2001:db8::1"
+
+
+def test_client_ip_falls_back_when_the_trusted_header_is_missing(rf, settings):
+    settings.CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    request = rf.get("/", REMOTE_ADDR="192.0.2.1")
+
+    assert client_ip(request) == "192.0.2.1"
