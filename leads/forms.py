@@ -65,6 +65,12 @@ def single_line(value: str) -> str:
     return value
 
 
+def local_path(value: str) -> str:
+    """A path on this site as sent in a hidden field, or "" for anything else."""
+    path = CONTROL_CHARACTERS.sub("", value.strip())
+    return path if path.startswith("/") and not path.startswith("//") else ""
+
+
 def started_token() -> str:
     """A signed "form shown at" time, checked against the minimum fill time."""
     return signing.dumps(math.floor(time.time() * 10) / 10, salt=FILL_TIME_SALT)
@@ -236,10 +242,7 @@ class ContactForm(SpamTrapForm, forms.ModelForm):
         return Post.objects.published().filter(slug=slug).first() if slug else None
 
     def clean_source_path(self):
-        path = self.cleaned_data["source_path"].strip()
-        if not path.startswith("/") or path.startswith("//"):
-            return ""
-        return CONTROL_CHARACTERS.sub("", path)
+        return local_path(self.cleaned_data["source_path"])
 
     def clean(self):
         cleaned_data = super().clean()
@@ -318,7 +321,8 @@ class SubscribeForm(SpamTrapForm, forms.ModelForm):
     def clean_first_name(self):
         return self.cleaned_data["first_name"].strip()
 
-    clean_source_path = ContactForm.clean_source_path
+    def clean_source_path(self):
+        return local_path(self.cleaned_data["source_path"])
 
     def validate_unique(self):
         # Signing up again must look exactly like signing up the first time,
