@@ -232,18 +232,19 @@ class Post(models.Model):
     def save(self, *args, **kwargs):
         if self.status != self.Status.DRAFT and self.published_at is None:
             self.published_at = timezone.now()
-        rendered = render_markdown(self.body)
-        self.body_html = rendered.html
-        self.toc_html = rendered.toc_html
-        self.reading_minutes = rendered.reading_minutes
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "body" in update_fields:
-            kwargs["update_fields"] = {
-                *update_fields,
-                "body_html",
-                "toc_html",
-                "reading_minutes",
-            }
+        if update_fields is None or "body" in update_fields:
+            rendered = render_markdown(self.body)
+            self.body_html = rendered.html
+            self.toc_html = rendered.toc_html
+            self.reading_minutes = rendered.reading_minutes
+            if update_fields is not None:
+                kwargs["update_fields"] = {
+                    *update_fields,
+                    "body_html",
+                    "toc_html",
+                    "reading_minutes",
+                }
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
