@@ -1,12 +1,23 @@
 """Import posts from Markdown files with YAML front matter.
 
-The format is described in the README (and /blog/demo_posts/ holds examples).
-``import_post_file(path)`` is the one entry point: ``manage.py import_posts``
-and ``manage.py load_demo_content`` both call it for each file. The slug is
-the key: importing a file again updates its post, an unchanged file is
-skipped, and topics, authors, references and images are matched or replaced,
-never duplicated. Image files are copied into MEDIA storage under a name
-derived from their content, so the same picture is stored once.
+A file is front matter between ``---`` lines, then the Markdown body::
+
+    title, slug (defaults to the file name), date (ISO 8601; required unless
+    draft), status (draft | scheduled | published; default published),
+    author and author_title, reviewer and reviewer_title, last_reviewed,
+    topics (a list), summary, meta_description, seo_title, updated,
+    notify_subscribers, image (in images/ next to the file, or relative to
+    it), image_alt (required with an image), image_credit, references (a
+    list of {title, url}).
+
+``blog/demo_posts/`` holds complete examples. ``import_post_file(path)`` is
+the one entry point: ``manage.py import_posts`` and ``manage.py
+load_demo_content`` both call it for each file. The slug is the key:
+importing a file again updates its post, an unchanged file is skipped, and
+topics, authors, references and images are matched or replaced, never
+duplicated. Image files (the hero image and any ``![alt](images/x.png)`` in
+the body) are copied into MEDIA storage under a name derived from their
+content, so the same picture is stored once.
 """
 
 import datetime
