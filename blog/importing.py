@@ -64,7 +64,8 @@ class ImportResult:
     post: Post | None = None
 
     def __str__(self):
-        return f"{self.status:8} {self.path}: {self.message}".rstrip(": ")
+        line = f"{self.status:8} {self.path}"
+        return f"{line}: {self.message}" if self.message else line
 
 
 def import_post_file(path, *, update_existing=True):

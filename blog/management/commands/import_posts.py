@@ -31,9 +31,7 @@ class Command(BaseCommand):
         for path in files:
             result = import_post_file(path)
             counts[result.status] += 1
-            line = f"{result.status:8} {path}" + (
-                f": {result.message}" if result.message else ""
-            )
+            line = str(result)
             if result.status == "error":
                 self.stderr.write(self.style.ERROR(line))
             else:
