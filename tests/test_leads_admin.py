@@ -726,3 +726,19 @@ def test_every_lead_field_is_on_the_change_form():
     # These two are shown formatted, as "received" and "interest_list".
     assert stored - shown == {"created_at", "interests"}
     assert {"received", "interest_list"} <= shown
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"created_at__year": "abc"},
+        {"unknown_field__gte": "1"},
+        {"received_from": "x", "status": "bogus", "o": "zz"},
+    ],
+)
+def test_export_with_bad_parameters_never_fails(desk_client, make_lead, params):
+    make_lead()
+
+    response = desk_client.get(reverse("admin:leads_lead_export", query=params))
+
+    assert response.status_code in (200, 302)
