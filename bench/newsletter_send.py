@@ -142,7 +142,7 @@ def main():
     smtp_port = free_port()
     env = {
         **os.environ,
-        "DJANGO_SECRET_KEY": "benchmark-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        "DJANGO_SECRET_KEY": "benchmark-only-secret-key-" + "0123456789abcdef" * 3,
         "DJANGO_HTTPS": "false",
         "SITE_URL": "https://clinic.example",
         "MEDIA_ROOT": str(workdir / "media"),
