@@ -8,11 +8,22 @@ class ClinicProfileAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "tagline", "logo", "logo_alt"]}),
         ("Contact", {"fields": ["phone", "email", "booking_url"]}),
-        ("Address", {"fields": ["street_address", "city", "region", "postcode", "country"]}),
+        (
+            "Address",
+            {"fields": ["street_address", "city", "region", "postcode", "country"]},
+        ),
         ("Opening hours", {"fields": ["opening_hours"]}),
         (
             "Social links",
-            {"fields": ["facebook_url", "instagram_url", "linkedin_url", "x_url", "youtube_url"]},
+            {
+                "fields": [
+                    "facebook_url",
+                    "instagram_url",
+                    "linkedin_url",
+                    "x_url",
+                    "youtube_url",
+                ]
+            },
         ),
     ]
 

@@ -17,18 +17,26 @@ class ClinicProfile(models.Model):
     )
     phone = models.CharField(max_length=40, blank=True, default="(555) 010-4200")
     email = models.EmailField(blank=True, default="care@harborlight.example")
-    street_address = models.CharField(max_length=200, blank=True, default="125 Example Avenue, Suite 300")
+    street_address = models.CharField(
+        max_length=200, blank=True, default="125 Example Avenue, Suite 300"
+    )
     city = models.CharField(max_length=100, blank=True, default="Springfield")
-    region = models.CharField(max_length=100, blank=True, default="OR", help_text="State or region.")
+    region = models.CharField(
+        max_length=100, blank=True, default="OR", help_text="State or region."
+    )
     postcode = models.CharField(max_length=20, blank=True, default="97477")
-    country = models.CharField(max_length=2, blank=True, default="US", help_text="Two-letter country code.")
+    country = models.CharField(
+        max_length=2, blank=True, default="US", help_text="Two-letter country code."
+    )
     opening_hours = models.TextField(
         blank=True,
         default="Monday–Friday 8:00–18:00\nSaturday 9:00–13:00",
         help_text="One line per day or range, shown in the footer as written.",
     )
     booking_url = models.URLField(
-        "booking link", blank=True, help_text="Optional online booking page. Leave empty to use the contact form."
+        "booking link",
+        blank=True,
+        help_text="Optional online booking page. Leave empty to use the contact form.",
     )
     facebook_url = models.URLField(blank=True)
     instagram_url = models.URLField(blank=True)
@@ -36,7 +44,9 @@ class ClinicProfile(models.Model):
     x_url = models.URLField("X (Twitter) URL", blank=True)
     youtube_url = models.URLField(blank=True)
     logo = models.ImageField(upload_to="clinic/", blank=True)
-    logo_alt = models.CharField(max_length=200, blank=True, help_text="Describe the logo for screen readers.")
+    logo_alt = models.CharField(
+        max_length=200, blank=True, help_text="Describe the logo for screen readers."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -65,7 +75,9 @@ class ClinicProfile(models.Model):
 
     @property
     def opening_hours_lines(self):
-        return [line.strip() for line in self.opening_hours.splitlines() if line.strip()]
+        return [
+            line.strip() for line in self.opening_hours.splitlines() if line.strip()
+        ]
 
     @property
     def phone_href(self):

@@ -20,7 +20,9 @@ BOOLEAN_WORDS = {"1", "0", "true", "false", "yes", "no", "on", "off", "y", "n", 
 def read_env(name, kind="str", **kwargs):
     """Read one variable, failing start-up with a message that names it."""
     if kind == "bool" and env.str(name, "").strip().lower() not in BOOLEAN_WORDS:
-        raise ImproperlyConfigured(f"{name} must be true or false, not {env.str(name)!r}")
+        raise ImproperlyConfigured(
+            f"{name} must be true or false, not {env.str(name)!r}"
+        )
     try:
         return getattr(env, kind)(name, **kwargs)
     except ImproperlyConfigured:
@@ -32,11 +34,15 @@ def read_env(name, kind="str", **kwargs):
 DEBUG = read_env("DJANGO_DEBUG", "bool", default=False)
 
 if DEBUG:
-    SECRET_KEY = read_env("DJANGO_SECRET_KEY", default="insecure-dev-only-key-do-not-deploy")
+    SECRET_KEY = read_env(
+        "DJANGO_SECRET_KEY", default="insecure-dev-only-key-do-not-deploy"
+    )
 else:
     SECRET_KEY = read_env("DJANGO_SECRET_KEY")
     if len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters long")
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY must be at least 50 characters long"
+        )
 
 ALLOWED_HOSTS = read_env(
     "DJANGO_ALLOWED_HOSTS",
@@ -127,7 +133,10 @@ else:
 REDIS_URL = read_env("REDIS_URL", default="")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
         if REDIS_URL
         else {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -203,7 +212,9 @@ else:
             },
         }
     }
-DEFAULT_FROM_EMAIL = read_env("DEFAULT_FROM_EMAIL", default="Clinic <hello@example.com>")
+DEFAULT_FROM_EMAIL = read_env(
+    "DEFAULT_FROM_EMAIL", default="Clinic <hello@example.com>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LEADS_NOTIFY_EMAILS = read_env("LEADS_NOTIFY_EMAILS", "list", default=[])
 

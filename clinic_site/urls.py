@@ -27,7 +27,9 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path(
         "favicon.ico",
-        RedirectView.as_view(url=settings.STATIC_URL + "img/favicon.svg", permanent=True),
+        RedirectView.as_view(
+            url=settings.STATIC_URL + "img/favicon.svg", permanent=True
+        ),
     ),
     path(
         "sitemap.xml",

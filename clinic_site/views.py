@@ -12,10 +12,19 @@ from blog.models import Post
 from clinic_site.models import ClinicProfile
 
 TREATED_CONDITIONS = [
-    ("Depression", "Including depression that has not improved after several medications."),
+    (
+        "Depression",
+        "Including depression that has not improved after several medications.",
+    ),
     ("Anxiety", "Persistent worry and panic that get in the way of daily life."),
-    ("PTSD", "Trauma symptoms such as intrusive memories, hypervigilance and numbness."),
-    ("Chronic pain", "Nerve pain and pain syndromes that have resisted other approaches."),
+    (
+        "PTSD",
+        "Trauma symptoms such as intrusive memories, hypervigilance and numbness.",
+    ),
+    (
+        "Chronic pain",
+        "Nerve pain and pain syndromes that have resisted other approaches.",
+    ),
     ("Substance use", "Support alongside a recovery plan and your existing care team."),
 ]
 
@@ -57,4 +66,3 @@ def robots_txt(request):
         f"Sitemap: {settings.SITE_URL}/sitemap.xml",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
-

@@ -1,5 +1,7 @@
 """make run's set-up commands: demo content and the local admin login."""
 
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.flatpages.models import FlatPage
@@ -27,7 +29,7 @@ def snapshot():
 
 
 def test_demo_content_fills_the_site(client):
-    call_command("load_demo_content", stdout=open("/dev/null", "w"))
+    call_command("load_demo_content", stdout=io.StringIO())
 
     assert set(FlatPage.objects.values_list("url", flat=True)) >= SITE_PAGES
     assert Post.objects.published().count() >= 5
@@ -37,19 +39,19 @@ def test_demo_content_fills_the_site(client):
 
 
 def test_loading_demo_content_twice_changes_nothing():
-    call_command("load_demo_content", stdout=open("/dev/null", "w"))
+    call_command("load_demo_content", stdout=io.StringIO())
     first = snapshot()
 
-    call_command("load_demo_content", stdout=open("/dev/null", "w"))
+    call_command("load_demo_content", stdout=io.StringIO())
 
     assert snapshot() == first
 
 
 def test_demo_content_keeps_pages_that_staff_edited():
-    call_command("load_demo_content", stdout=open("/dev/null", "w"))
+    call_command("load_demo_content", stdout=io.StringIO())
     FlatPage.objects.filter(url="/about/").update(content="<p>Our own words.</p>")
 
-    call_command("load_demo_content", stdout=open("/dev/null", "w"))
+    call_command("load_demo_content", stdout=io.StringIO())
 
     assert FlatPage.objects.get(url="/about/").content == "<p>Our own words.</p>"
 

@@ -4,6 +4,7 @@ PostgreSQL is reached through a small TCP relay that the test can cut, the
 way a network failure or a database restart would.
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -31,6 +32,12 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def close_both_ways(sock):
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+
+
 class Relay:
     """Forwards a local port to the database until it is cut."""
 
@@ -42,16 +49,14 @@ class Relay:
 
     def start(self):
         self.listener = socket.create_server(("127.0.0.1", self.port), reuse_port=True)
-        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+        threading.Thread(
+            target=self._accept, args=(self.listener,), daemon=True
+        ).start()
 
     def cut(self):
         self.listener.close()
         for conn in self.connections:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            conn.close()
+            close_both_ways(conn)
         self.connections.clear()
 
     def _accept(self, listener):
@@ -73,11 +78,8 @@ class Relay:
         except OSError:
             pass
         finally:
-            for sock in (source, sink):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            close_both_ways(source)
+            close_both_ways(sink)
 
 
 def get_status(url):
@@ -112,13 +114,22 @@ def gunicorn(relay):
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{parts.username or 'postgres'}@127.0.0.1:{relay.port}/postgres",
+        "DATABASE_URL": (
+            f"postgres://{parts.username or 'postgres'}@127.0.0.1:{relay.port}/postgres"
+        ),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "1",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "clinic_site.wsgi", "--config", "gunicorn.conf.py"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "clinic_site.wsgi",
+            "--config",
+            "gunicorn.conf.py",
+        ],
         cwd=PROJECT_DIR,
         env=env,
         stdout=subprocess.DEVNULL,

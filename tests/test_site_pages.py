@@ -13,12 +13,14 @@ from clinic_site.models import ClinicProfile
 
 pytestmark = pytest.mark.django_db
 
-CRISIS_LINE = "In crisis? Call or text <a href=\"tel:988\">988</a>"
+CRISIS_LINE = 'In crisis? Call or text <a href="tel:988">988</a>'
 
 
 @pytest.fixture
 def about_page():
-    page = FlatPage.objects.create(url="/about/", title="About us", content="<p>We listen.</p>")
+    page = FlatPage.objects.create(
+        url="/about/", title="About us", content="<p>We listen.</p>"
+    )
     page.sites.add(Site.objects.get_current())
     return page
 
@@ -35,7 +37,9 @@ def test_home_page_shows_the_call_to_action_and_conditions(client):
 def test_home_page_describes_the_clinic_as_json_ld(client):
     response = client.get(reverse("home"))
 
-    payload = response.text.split('<script type="application/ld+json">')[1].split("</script>")[0]
+    payload = response.text.split('<script type="application/ld+json">')[1].split(
+        "</script>"
+    )[0]
     data = json.loads(payload)
     assert data["@type"] == "MedicalClinic"
     assert data["name"] == ClinicProfile.current().name
@@ -153,7 +157,7 @@ def test_pages_make_no_requests_to_other_hosts(client, about_page):
     for path in ["/", "/about/"]:
         html = client.get(path).text
 
-        for attribute in ['src="http', "src=\"//", 'href="//']:
+        for attribute in ['src="http', 'src="//', 'href="//']:
             assert attribute not in html
         assert '<link rel="stylesheet" href="/static/' in html
 

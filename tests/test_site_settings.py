@@ -1,4 +1,4 @@
-"""Start-up settings: everything comes from the environment, bad values stop start-up."""
+"""Settings come from the environment; bad values stop start-up."""
 
 import os
 import subprocess
@@ -62,7 +62,9 @@ def test_invalid_setting_stops_start_up_naming_the_variable(name, value):
 
 
 def test_production_settings_pass_the_deploy_check():
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

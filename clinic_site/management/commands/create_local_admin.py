@@ -6,7 +6,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "On a development machine, create an admin login once and print its password."
+    help = (
+        "On a development machine, create an admin login once and print its password."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
@@ -16,7 +18,9 @@ class Command(BaseCommand):
             raise CommandError("create_local_admin only runs with DJANGO_DEBUG=1.")
         User = get_user_model()
         if User.objects.filter(is_superuser=True).exists():
-            self.stdout.write("An admin login already exists; its password was printed once.")
+            self.stdout.write(
+                "An admin login already exists; its password was printed once."
+            )
             return
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser(username, email="", password=password)
