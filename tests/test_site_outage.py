@@ -54,7 +54,9 @@ class Relay:
         ).start()
 
     def cut(self):
-        self.listener.close()
+        # shutdown() wakes the thread blocked in accept(); close() alone
+        # would leave the port accepting.
+        close_both_ways(self.listener)
         for conn in self.connections:
             close_both_ways(conn)
         self.connections.clear()
