@@ -46,8 +46,8 @@ from leads.models import Delivery, DigestRun, PostAnnouncement, Subscriber
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1000
-# Deliveries are listed in one transaction per post, so a crash never leaves
-# half a recipient list behind; this cap only bounds what one sweep enqueues.
+# At most this many batch tasks wait at once (200,000 emails at the default
+# batch size); each finishing batch enqueues more while deliveries remain.
 MAX_BATCHES_PER_SWEEP = 1000
 CLAIM_RENEWAL_SECONDS = 60
 
