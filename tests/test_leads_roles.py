@@ -34,13 +34,16 @@ def test_front_desk_group_has_exactly_the_lead_permissions():
     }
 
 
-def test_editors_group_has_every_blog_permission_and_nothing_else():
+def test_editors_group_has_every_blog_permission_and_the_post_mailings():
     permissions = codenames("Editors")
 
     for model in BLOG_MODELS:
         for action in ("add", "change", "delete", "view"):
             assert f"blog.{action}_{model}" in permissions
-    assert {name.split(".")[0] for name in permissions} == {"blog"}
+    assert {name for name in permissions if not name.startswith("blog.")} == {
+        "leads.view_postmailing",
+        "leads.change_postmailing",
+    }
 
 
 def test_the_roles_migration_can_be_reversed_and_reapplied():
@@ -173,6 +176,12 @@ def test_editors_can_add_a_post(editor_client):
 )
 def test_editors_are_refused_every_lead_page(editor_client, name):
     assert editor_client.get(reverse(name)).status_code == 403
+
+
+def test_editors_can_follow_post_mailings(editor_client):
+    response = editor_client.get(reverse("admin:leads_postmailing_changelist"))
+
+    assert response.status_code == 200
 
 
 def test_editors_cannot_open_a_lead(editor_client, make_lead):

@@ -4,7 +4,8 @@ Front desk works leads: views and changes them (status, assignee, urgent),
 exports them, reads their history, adds notes and keeps the blocked-domain
 list; it deletes nothing and cannot edit the blog. Editors get every
 permission of the blog app (posts, topics, authors, references, comments)
-and nothing in leads.
+and the post mailings (progress, test emails, retries), but no leads or
+subscribers.
 """
 
 from django.contrib.auth.management import create_permissions
@@ -21,6 +22,10 @@ FRONT_DESK_PERMISSIONS = [
     ("blockeddomain", ["view", "add", "change"]),
 ]
 EDITOR_APPS = ["blog"]
+EDITOR_EXTRA_PERMISSIONS = [
+    ("leads", "postmailing", "view_postmailing"),
+    ("leads", "postmailing", "change_postmailing"),
+]
 
 
 def create_missing_permissions(apps):
@@ -56,9 +61,18 @@ def create_roles(apps, schema_editor):
     front_desk.permissions.set(permissions)
 
     editors, _ = Group.objects.get_or_create(name=EDITORS)
-    editors.permissions.set(
+    editor_permissions = list(
         Permission.objects.filter(content_type__app_label__in=EDITOR_APPS)
     )
+    editor_permissions += [
+        Permission.objects.get(
+            content_type__app_label=app_label,
+            content_type__model=model,
+            codename=codename,
+        )
+        for app_label, model, codename in EDITOR_EXTRA_PERMISSIONS
+    ]
+    editors.permissions.set(editor_permissions)
 
 
 def remove_roles(apps, schema_editor):
