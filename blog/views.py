@@ -1,5 +1,3 @@
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -9,23 +7,18 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import cached_property
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.generic import ListView
 
 from blog import engagement
 from blog.forms import CommentForm
 from blog.models import Author, Post, Topic
 from clinic_site.models import ClinicProfile
+from clinic_site.structured_data import json_ld
 
 RELATED_POSTS = 3
 MAX_QUERY_LENGTH = 2000
 MAX_SEARCH_TERMS = 12
-JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
-
-
-def json_ld(data):
-    """JSON for a <script type="application/ld+json"> block that cannot end it early."""
-    return json.dumps(data, ensure_ascii=False).translate(JSON_ESCAPES)
 
 
 def clean_query(value):
@@ -147,13 +140,13 @@ def render_post(request, post, *, comment_form=None, preview=False, status=200):
     return render(request, "blog/post_detail.html", context, status=status)
 
 
-@require_GET
+@require_safe
 def post_detail(request, slug):
     post = get_object_or_404(detail_queryset().published(), slug=slug)
     return render_post(request, post)
 
 
-@require_GET
+@require_safe
 @staff_member_required
 def post_preview(request, pk):
     """Any post, public or not, as it will look; for staff, linked from the admin."""

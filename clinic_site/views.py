@@ -1,15 +1,14 @@
-import json
-
 from django.conf import settings
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from blog.models import Post
 from clinic_site.models import ClinicProfile
+from clinic_site.structured_data import json_ld
 
 TREATED_CONDITIONS = [
     (
@@ -29,10 +28,10 @@ TREATED_CONDITIONS = [
 ]
 
 
-@require_GET
+@require_safe
 def home(request):
     latest_posts = Post.objects.published().select_related("author")[:3]
-    clinic_json = json.dumps(ClinicProfile.current().structured_data(settings.SITE_URL))
+    clinic_json = json_ld(ClinicProfile.current().structured_data(settings.SITE_URL))
     return render(
         request,
         "home.html",
@@ -44,7 +43,7 @@ def home(request):
     )
 
 
-@require_GET
+@require_safe
 def healthz(request):
     try:
         with connection.cursor() as cursor:
@@ -54,7 +53,7 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
+@require_safe
 @cache_control(max_age=86400, public=True)
 def robots_txt(request):
     lines = [

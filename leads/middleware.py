@@ -26,7 +26,15 @@ MAX_LENGTHS = {
     "utm_medium": 100,
     "utm_campaign": 100,
 }
-SKIPPED_PREFIXES = ("/admin/", "/static/", "/media/", "/healthz", "/blog/feed/")
+SKIPPED_PREFIXES = (
+    "/admin/",
+    "/static/",
+    "/media/",
+    "/healthz",
+    "/blog/feed/",
+    "/subscribe/confirm/",
+    "/unsubscribe/",
+)
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 

@@ -3,41 +3,62 @@
 Each kind of link has its own salt, so a token made for one purpose is
 rejected by the other. Confirmation links expire; unsubscribe links never
 do, because opt-out links must keep working for as long as the email exists.
+Tokens end up in URLs and so in access logs: they carry the subscriber's
+primary key and, for confirmation, a keyed digest of the address, never the
+address itself.
 """
 
 from datetime import timedelta
 
 from django.core import signing
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 CONFIRM_SALT = "leads.subscriber.confirm"
 UNSUBSCRIBE_SALT = "leads.subscriber.unsubscribe"
 CONFIRM_MAX_AGE = timedelta(days=7)
 
 
+def email_digest(email: str) -> str:
+    """Ties a confirmation link to the address it was sent to."""
+    return salted_hmac(CONFIRM_SALT, email.lower(), algorithm="sha256").hexdigest()[:20]
+
+
 def make_confirm_token(subscriber) -> str:
-    return signing.dumps([subscriber.pk, subscriber.email], salt=CONFIRM_SALT)
+    return signing.dumps(
+        [subscriber.pk, email_digest(subscriber.email)], salt=CONFIRM_SALT
+    )
+
+
+def confirm_token_matches(token: str, subscriber) -> bool:
+    """Whether the token is genuine, unexpired and was sent to this address."""
+    found = read_confirm_token(token)
+    return bool(
+        found
+        and found[0] == subscriber.pk
+        and constant_time_compare(found[1], email_digest(subscriber.email))
+    )
 
 
 def read_confirm_token(token: str) -> tuple[int, str] | None:
-    """The (pk, email) a confirmation token was made for, or None if forged or
-    expired."""
+    """The (pk, address digest) a confirmation token was made for, or None if
+    forged or expired."""
     try:
-        pk, email = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+        pk, digest = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
     except (signing.BadSignature, TypeError, ValueError):
         return None
-    if not isinstance(pk, int) or not isinstance(email, str):
+    if not isinstance(pk, int) or not isinstance(digest, str):
         return None
-    return pk, email
+    return pk, digest
 
 
 def make_unsubscribe_token(subscriber) -> str:
-    return signing.dumps(subscriber.pk, salt=UNSUBSCRIBE_SALT)
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object(subscriber.pk)
 
 
 def read_unsubscribe_token(token: str) -> int | None:
     """The subscriber pk an unsubscribe token was made for, or None if forged."""
     try:
-        pk = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        pk = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
     except (signing.BadSignature, TypeError, ValueError):
         return None
     return pk if isinstance(pk, int) else None

@@ -23,10 +23,12 @@ def contact_initial(request) -> dict:
     post = Post.objects.published().filter(slug=slug).first() if slug else None
     if post:
         return {"post": post.slug, "source_path": post.get_absolute_url()}
-    referrer = urlsplit(request.headers.get("Referer", ""))
-    if referrer.hostname == request.get_host().split(":")[0]:
-        return {"source_path": referrer.path}
-    return {}
+    try:
+        referrer = urlsplit(request.headers.get("Referer", ""))
+        same_site = referrer.hostname == request.get_host().split(":")[0]
+    except ValueError:
+        return {}
+    return {"source_path": referrer.path} if same_site else {}
 
 
 @sensitive_post_parameters()
@@ -48,7 +50,7 @@ def contact(request):
 
 @require_safe
 def contact_thanks(request):
-    is_urgent = request.session.get(URGENT_SESSION_KEY, False)
+    is_urgent = request.session.pop(URGENT_SESSION_KEY, False)
     return render(request, "leads/contact_thanks.html", {"is_urgent": is_urgent})
 
 
@@ -86,10 +88,8 @@ def subscribe_confirm(request, token):
     """GET shows a button; only the POST confirms, so mail scanners that
     prefetch links confirm nobody."""
     found = tokens.read_confirm_token(token)
-    subscriber = (
-        found and Subscriber.objects.filter(pk=found[0], email=found[1]).first()
-    )
-    if not subscriber:
+    subscriber = found and Subscriber.objects.filter(pk=found[0]).first()
+    if not subscriber or not tokens.confirm_token_matches(token, subscriber):
         return invalid_link(request, "confirm")
     if request.method == "POST":
         subscriber.confirm()

@@ -253,6 +253,23 @@ def test_crisis_language_puts_crisis_resources_first_on_the_thanks_page(client):
     assert 'href="tel:911"' in content
 
 
+def test_crisis_block_is_not_shown_to_the_next_person_on_a_shared_device(client):
+    client.post(
+        reverse("leads:contact"), contact_data(message="Thinking about suicide lately")
+    )
+    client.get(reverse("leads:contact_thanks"))
+
+    later_visit = client.get(reverse("leads:contact_thanks"))
+
+    assert 'class="crisis-first' not in later_visit.text
+
+
+def test_contact_page_ignores_a_malformed_referrer(client):
+    response = client.get(reverse("leads:contact"), headers={"referer": "http://[::1"})
+
+    assert response.status_code == 200
+
+
 def test_ordinary_thanks_page_has_no_crisis_block(client):
     client.post(reverse("leads:contact"), contact_data())
 
@@ -458,6 +475,33 @@ def test_sign_up_honeypot_gets_a_normal_answer_and_saves_nothing(client):
 @pytest.fixture
 def pending():
     return Subscriber.objects.create(email="reader@example.com")
+
+
+def test_confirmation_link_does_not_carry_the_address(pending):
+    url = pending.get_confirm_url()
+
+    payload = url.rstrip("/").rsplit("/", 1)[1].split(":")[0]
+    assert "reader" not in signing.b64_decode(payload.encode()).decode()
+
+
+def test_confirmation_link_for_a_changed_address_is_refused(client, pending):
+    url = reverse("leads:subscribe_confirm", args=[tokens.make_confirm_token(pending)])
+    Subscriber.objects.filter(pk=pending.pk).update(email="someone.else@example.com")
+
+    response = client.post(url)
+
+    assert response.status_code == 400
+    pending.refresh_from_db()
+    assert pending.status == Subscriber.Status.PENDING
+
+
+def test_unsubscribe_link_stays_the_same_over_time(pending):
+    first = pending.get_unsubscribe_url()
+
+    with mock.patch("time.time", return_value=time.time() + 3600):
+        later = pending.get_unsubscribe_url()
+
+    assert first == later
 
 
 def test_opening_the_confirmation_link_does_not_confirm(client, pending):

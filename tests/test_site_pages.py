@@ -169,3 +169,22 @@ def test_pages_carry_a_strict_content_security_policy(client):
     assert "default-src 'self'" in policy
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
+
+
+@pytest.mark.parametrize("path", ["/", "/healthz", "/robots.txt", "/about/"])
+def test_head_requests_are_answered_like_get(client, about_page, path):
+    response = client.head(path)
+
+    assert response.status_code == 200
+
+
+def test_home_page_json_ld_cannot_be_ended_by_the_clinic_name(client):
+    clinic = ClinicProfile.current()
+    clinic.name = "Calm</script><b>Clinic"
+    clinic.save()
+
+    response = client.get(reverse("home"))
+
+    assert "Calm</script>" not in response.text
+    payload = response.text.split('<script type="application/ld+json">')[1]
+    assert json.loads(payload.split("</script>")[0])["name"] == "Calm</script><b>Clinic"
