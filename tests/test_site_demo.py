@@ -75,3 +75,10 @@ def test_local_admin_login_is_refused_outside_debug(settings):
 
     with pytest.raises(Exception, match="DJANGO_DEBUG"):
         call_command("create_local_admin")
+
+
+def test_a_real_deployment_can_load_the_site_pages_without_demo_posts():
+    call_command("load_demo_content", "--no-posts", stdout=io.StringIO())
+
+    assert set(FlatPage.objects.values_list("url", flat=True)) >= SITE_PAGES
+    assert not Post.objects.exists()

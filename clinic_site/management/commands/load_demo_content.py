@@ -28,8 +28,15 @@ class Command(BaseCommand):
         "Safe to run again: what already exists is left as it is."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-posts",
+            action="store_true",
+            help="Only the clinic profile and the site pages (for a real deployment).",
+        )
+
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args, no_posts=False, **options):
         clinic = ClinicProfile.current()
         site = Site.objects.get_current()
         domain = urlsplit(settings.SITE_URL).netloc
@@ -46,6 +53,8 @@ class Command(BaseCommand):
                 page.sites.add(site)
             self.stdout.write(f"page {url}: {'created' if created else 'kept'}")
 
+        if no_posts:
+            return
         for path in sorted(DEMO_POSTS_DIR.glob("*.md")):
             result = import_post_file(path, update_existing=False)
             self.stdout.write(f"post {path.name}: {result.status}")
