@@ -231,6 +231,9 @@ class ContactForm(SpamTrapForm, forms.ModelForm):
             )
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
+    def clean_interests(self):
+        return list(dict.fromkeys(self.cleaned_data["interests"]))
+
     def clean_message(self):
         message = self.cleaned_data["message"].strip()
         if MESSAGE_CONTROL_CHARACTERS.search(message):

@@ -29,7 +29,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from time import monotonic
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
@@ -576,6 +576,17 @@ def build_digest_email(digest, posts, subscriber, *, common=None):
     )
 
 
+def delivery_message_id(delivery) -> str:
+    """The same Message-ID every time a delivery is sent.
+
+    If a worker dies after the mail server accepted a message but before the
+    delivery was marked sent, the delivery is sent again later; a fixed
+    Message-ID lets receiving servers and mail clients drop the repeat.
+    """
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<newsletter-delivery-{delivery.pk}@{domain}>"
+
+
 class MessageBuilder:
     """Builds each delivery's email, rendering what copies share only once."""
 
@@ -585,6 +596,12 @@ class MessageBuilder:
         self.digests = {}
 
     def build(self, delivery):
+        message = self._build(delivery)
+        if message is not None:
+            message.extra_headers["Message-ID"] = delivery_message_id(delivery)
+        return message
+
+    def _build(self, delivery):
         if delivery.post_id:
             if delivery.post_id not in self.posts:
                 post = Post.objects.defer("body", "body_html", "toc_html").get(

@@ -145,6 +145,13 @@ def test_contact_form_allows_several_interests():
     assert form.cleaned_data["interests"] == ["ptsd", "chronic_pain", "other"]
 
 
+def test_contact_form_keeps_each_interest_once():
+    form = ContactForm(contact_data(interests=["anxiety"] * 50 + ["ptsd"]))
+
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["interests"] == ["anxiety", "ptsd"]
+
+
 def test_contact_form_rejects_an_unknown_interest():
     form = ContactForm(contact_data(interests=["depression", "hacking"]))
 

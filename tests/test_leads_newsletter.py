@@ -237,6 +237,23 @@ def test_post_email_has_title_as_subject_and_one_click_unsubscribe_headers(
     assert ana.get_unsubscribe_url().startswith("https://clinic.example/")
 
 
+def test_each_delivery_keeps_one_message_id_so_a_resend_can_be_dropped(smtp_server):
+    make_subscriber("ana@example.com")
+    make_post()
+
+    deliver_everything()
+
+    [message] = smtp_server.messages
+    delivery = Delivery.objects.get()
+    assert (
+        message["Message-ID"] == f"<newsletter-delivery-{delivery.pk}@clinic.example>"
+    )
+    assert (
+        newsletter.MessageBuilder().build(delivery).message()["Message-ID"]
+        == (message["Message-ID"])
+    )
+
+
 def test_post_email_has_summary_link_clinic_address_reason_and_unsubscribe_link(
     smtp_server,
 ):

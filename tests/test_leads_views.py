@@ -386,6 +386,14 @@ def test_footer_shows_the_real_sign_up_form(client):
     assert 'name="first_name"' in response.text
 
 
+def test_footer_sign_up_shows_the_consent_wording_that_is_stored(client):
+    page = client.get("/").text
+
+    client.post(reverse("leads:subscribe"), subscribe_data())
+
+    assert Subscriber.objects.get().consent_text in page
+
+
 def test_sign_up_box_runs_no_sql(rf, django_assert_num_queries):
     request = rf.get("/blog/some-post/")
     ClinicProfile.current()  # the context processor's cached profile

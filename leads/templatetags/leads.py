@@ -1,6 +1,6 @@
 from django import template
 
-from leads.forms import SubscribeForm
+from leads.forms import SUBSCRIBE_CONSENT_TEXT, SubscribeForm
 
 register = template.Library()
 
@@ -22,5 +22,6 @@ def newsletter_form(context, signup_id="box"):
     return {
         "form": form,
         "signup_id": signup_id,
+        "consent_text": SUBSCRIBE_CONSENT_TEXT,
         "csrf_token": context.get("csrf_token"),
     }
