@@ -18,6 +18,7 @@ WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY --chown=clinic:clinic . /app
 RUN DJANGO_SECRET_KEY=collectstatic-only-not-a-real-secret-key-0123456789abcdef \
+    DJANGO_ALLOWED_HOSTS=build SITE_URL=https://build.invalid \
     python manage.py collectstatic --no-input
 USER 10001
 EXPOSE 8000

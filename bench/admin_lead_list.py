@@ -32,6 +32,7 @@ def setup_django(workdir):
     )
     os.environ["DJANGO_HTTPS"] = "false"
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
+    os.environ.setdefault("SITE_URL", "https://clinic.example")
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ.pop("DJANGO_DEBUG", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "clinic_site.settings"

@@ -158,6 +158,7 @@ def main():
         "DJANGO_SECRET_KEY": "benchmark-only-secret-key-" + "0123456789abcdef" * 3,
         "DJANGO_HTTPS": "false",
         "SITE_URL": "https://clinic.example",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "MEDIA_ROOT": str(workdir / "media"),
         "DATABASE_URL": os.environ.get("DATABASE_URL")
         or f"sqlite:///{workdir / 'bench.sqlite3'}",

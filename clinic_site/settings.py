@@ -5,6 +5,7 @@ Every variable is documented in README.md and .env.example.
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 import phonenumbers
@@ -44,13 +45,25 @@ else:
             "DJANGO_SECRET_KEY must be at least 50 characters long"
         )
 
-ALLOWED_HOSTS = read_env(
-    "DJANGO_ALLOWED_HOSTS",
-    "list",
-    default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [],
-)
+if DEBUG:
+    ALLOWED_HOSTS = read_env(
+        "DJANGO_ALLOWED_HOSTS",
+        "list",
+        default=["localhost", "127.0.0.1", "[::1]", "testserver"],
+    )
+    SITE_URL = read_env("SITE_URL", default="http://127.0.0.1:8000")
+else:
+    ALLOWED_HOSTS = read_env("DJANGO_ALLOWED_HOSTS", "list")
+    SITE_URL = read_env("SITE_URL")
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name at least one host")
+if urlsplit(SITE_URL).scheme not in {"http", "https"} or not urlsplit(SITE_URL).netloc:
+    raise ImproperlyConfigured(
+        f"SITE_URL must be an http(s) address such as https://clinic.example, "
+        f"not {SITE_URL!r}"
+    )
+SITE_URL = SITE_URL.rstrip("/")
 CSRF_TRUSTED_ORIGINS = read_env("DJANGO_CSRF_TRUSTED_ORIGINS", "list", default=[])
-SITE_URL = read_env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -119,10 +132,9 @@ DATABASES = {
         "DATABASE_URL", "db_url", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     )
 }
-if DATABASES["default"]["ENGINE"] not in DATABASE_ENGINES:
+if DATABASES["default"].get("ENGINE") not in DATABASE_ENGINES:
     raise ImproperlyConfigured(
-        "DATABASE_URL must start with sqlite:// or postgres://, "
-        f"not {DATABASES['default']['ENGINE']!r}"
+        "DATABASE_URL must start with sqlite:// or postgres://"
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the site read while the worker writes.

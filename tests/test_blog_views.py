@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -114,6 +115,34 @@ def test_search_finds_posts_by_words_in_the_body(client, make_post):
     response = client.get(reverse("blog:post_list"), {"q": "esketamine"})
 
     assert [post.title for post in response.context["posts"]] == ["Myths"]
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="full-text search runs on PostgreSQL"
+)
+
+
+@postgresql_only
+def test_full_text_search_matches_other_forms_of_a_word(client, make_post):
+    make_post(title="Sessions", body="Each infusion is supervised by a nurse.")
+    make_post(title="Other", body="Nothing to see.")
+
+    response = client.get(reverse("blog:post_list"), {"q": "infusions supervising"})
+
+    assert [post.title for post in response.context["posts"]] == ["Sessions"]
+
+
+@postgresql_only
+def test_full_text_search_ranks_title_matches_first(client, make_post):
+    make_post(title="Everyday life", body="A note on anxiety at work.")
+    make_post(title="Understanding anxiety", body="What it is and what helps.")
+
+    response = client.get(reverse("blog:post_list"), {"q": "anxiety"})
+
+    assert [post.title for post in response.context["posts"]] == [
+        "Understanding anxiety",
+        "Everyday life",
+    ]
 
 
 def test_search_does_not_find_drafts(client, make_post):

@@ -188,3 +188,14 @@ def test_home_page_json_ld_cannot_be_ended_by_the_clinic_name(client):
     assert "Calm</script>" not in response.text
     payload = response.text.split('<script type="application/ld+json">')[1]
     assert json.loads(payload.split("</script>")[0])["name"] == "Calm</script><b>Clinic"
+
+
+def test_booking_link_shows_in_the_header_and_footer_once_set(client):
+    assert "Book online" not in client.get(reverse("home")).text
+    clinic = ClinicProfile.current()
+    clinic.booking_url = "https://booking.clinic.example/new"
+    clinic.save()
+
+    html = client.get(reverse("home")).text
+
+    assert html.count('href="https://booking.clinic.example/new"') >= 2

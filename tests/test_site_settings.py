@@ -38,6 +38,16 @@ def test_missing_secret_key_stops_start_up_naming_the_variable():
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
+@pytest.mark.parametrize("name", ["DJANGO_ALLOWED_HOSTS", "SITE_URL"])
+def test_production_start_up_needs_hosts_and_site_url(name):
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != name}
+
+    result = run_manage("check", **env)
+
+    assert result.returncode != 0
+    assert name in result.stderr
+
+
 def test_debug_mode_runs_without_a_secret_key():
     result = run_manage("check", DJANGO_DEBUG="1")
 
@@ -51,11 +61,14 @@ def test_debug_mode_runs_without_a_secret_key():
         ("DJANGO_HTTPS", "sometimes"),
         ("EMAIL_PORT", "twenty-five"),
         ("DATABASE_URL", "mysql://nobody@localhost/clinic"),
+        ("DATABASE_URL", "garbage"),
+        ("SITE_URL", "clinic.example"),
+        ("DJANGO_ALLOWED_HOSTS", ""),
         ("DJANGO_PROXY_SSL_HEADER", "HTTP_X_FORWARDED_PROTO"),
     ],
 )
 def test_invalid_setting_stops_start_up_naming_the_variable(name, value):
-    result = run_manage("check", **PRODUCTION_ENV, **{name: value})
+    result = run_manage("check", **(PRODUCTION_ENV | {name: value}))
 
     assert result.returncode != 0
     assert name in result.stderr
