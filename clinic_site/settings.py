@@ -133,9 +133,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"].get("ENGINE") not in DATABASE_ENGINES:
-    raise ImproperlyConfigured(
-        "DATABASE_URL must start with sqlite:// or postgres://"
-    )
+    raise ImproperlyConfigured("DATABASE_URL must start with sqlite:// or postgres://")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the site read while the worker writes.
     DATABASES["default"]["OPTIONS"] = {
