@@ -260,23 +260,25 @@ def sweep_unsent_emails() -> int:
     return count
 
 
-def schedule_next_sweep() -> None:
-    """Keep exactly one future sweep queued (the worker has no cron)."""
+def keep_one_sweep_queued(sweep, every_seconds: int, prune=()) -> None:
+    """Keep exactly one future run of a periodic task queued (the worker has
+    no cron), and forget finished runs of it and of ``prune`` after two days:
+    one every few minutes adds up."""
     if not uses_database_backend():
         return
     now = timezone.now()
-    # One finished sweep every few minutes adds up; keep two days of them.
     DBTaskResult.objects.filter(
-        task_path=sweep_unsent_emails.module_path,
+        task_path__in=[sweep.module_path, *(t.module_path for t in prune)],
         status="SUCCESSFUL",
         finished_at__lt=now - timedelta(days=2),
     ).delete()
-    waiting = DBTaskResult.objects.filter(
-        task_path=sweep_unsent_emails.module_path, status="READY"
-    )
+    waiting = DBTaskResult.objects.filter(task_path=sweep.module_path, status="READY")
     if not waiting.exists():
-        run_after = now + timedelta(seconds=settings.LEADS_EMAIL_SWEEP_SECONDS)
-        sweep_unsent_emails.using(run_after=run_after).enqueue()
+        sweep.using(run_after=now + timedelta(seconds=every_seconds)).enqueue()
+
+
+def schedule_next_sweep() -> None:
+    keep_one_sweep_queued(sweep_unsent_emails, settings.LEADS_EMAIL_SWEEP_SECONDS)
 
 
 EMAIL_TASKS = [
@@ -335,22 +337,8 @@ def send_newsletter_test(post_id: int, user_id: int) -> str:
 
 
 def schedule_next_newsletter_sweep() -> None:
-    """Keep one future newsletter sweep queued, and prune old sweep results."""
-    backend = sweep_newsletter.get_backend()
-    if not backend.supports_defer:
-        return
-    from django_tasks_db.models import DBTaskResult
-
-    now = timezone.now()
-    finished = DBTaskResult.objects.filter(
-        task_path__in=[sweep_newsletter.module_path, send_newsletter_batch.module_path],
-        status="SUCCESSFUL",
-        finished_at__lt=now - timedelta(days=2),
+    keep_one_sweep_queued(
+        sweep_newsletter,
+        settings.NEWSLETTER_SWEEP_SECONDS,
+        prune=[send_newsletter_batch],
     )
-    finished.delete()
-    waiting = DBTaskResult.objects.filter(
-        task_path=sweep_newsletter.module_path, status="READY"
-    )
-    if not waiting.exists():
-        run_after = now + timedelta(seconds=settings.NEWSLETTER_SWEEP_SECONDS)
-        sweep_newsletter.using(run_after=run_after).enqueue()
