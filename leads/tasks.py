@@ -21,7 +21,6 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
 from django.tasks import task
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
@@ -148,8 +147,7 @@ def send_lead_notification(lead_id: int, attempt: int = 0) -> str:
         {
             "lead": lead,
             "interests": interests,
-            "admin_url": settings.SITE_URL
-            + reverse("admin:leads_lead_change", args=[lead.pk]),
+            "admin_url": settings.SITE_URL + lead.get_absolute_url(),
         },
     )
     return deliver(
