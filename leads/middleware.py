@@ -42,15 +42,24 @@ def clean_value(value: str, max_length: int) -> str:
     return CONTROL_CHARACTERS.sub("", value).strip()[:max_length]
 
 
-def external_referrer(request) -> str:
-    referrer = request.headers.get("Referer", "")
+def referrer_host_and_path(request) -> tuple[str, str]:
+    """The Referer's host and path; empty when missing or malformed."""
     try:
-        host = urlsplit(referrer).hostname
+        parts = urlsplit(request.headers.get("Referer", ""))
+        return parts.hostname or "", parts.path
     except ValueError:
+        return "", ""
+
+
+def is_own_host(host: str, request) -> bool:
+    return host == request.get_host().split(":")[0]
+
+
+def external_referrer(request) -> str:
+    host, _ = referrer_host_and_path(request)
+    if not host or is_own_host(host, request):
         return ""
-    if not host or host == request.get_host().split(":")[0]:
-        return ""
-    return referrer
+    return request.headers["Referer"]
 
 
 def read_attribution(request) -> dict:

@@ -1,5 +1,3 @@
-from urllib.parse import urlsplit
-
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -9,7 +7,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from blog.models import Post
 from leads import services, tokens
 from leads.forms import SUBSCRIBE_CONSENT_TEXT, ContactForm, SubscribeForm
-from leads.middleware import read_attribution
+from leads.middleware import is_own_host, read_attribution, referrer_host_and_path
 from leads.models import Subscriber
 from leads.ratelimit import rate_limit
 
@@ -23,12 +21,8 @@ def contact_initial(request) -> dict:
     post = Post.objects.published().filter(slug=slug).first() if slug else None
     if post:
         return {"post": post.slug, "source_path": post.get_absolute_url()}
-    try:
-        referrer = urlsplit(request.headers.get("Referer", ""))
-        same_site = referrer.hostname == request.get_host().split(":")[0]
-    except ValueError:
-        return {}
-    return {"source_path": referrer.path} if same_site else {}
+    host, path = referrer_host_and_path(request)
+    return {"source_path": path} if host and is_own_host(host, request) else {}
 
 
 @sensitive_post_parameters()
