@@ -23,5 +23,5 @@ RUN DJANGO_SECRET_KEY=collectstatic-only-not-a-real-secret-key-0123456789abcdef 
 USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-m", "clinic_site.healthcheck"]
+    CMD ["python", "-m", "core.healthcheck"]
 CMD ["gunicorn", "clinic_site.wsgi", "--config", "gunicorn.conf.py"]

@@ -40,7 +40,6 @@ setup: $(VENV)/.installed
 run: export DJANGO_DEBUG ?= 1
 run: setup
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py load_demo_content
 	$(BIN)/python manage.py create_local_admin
 	@echo ""

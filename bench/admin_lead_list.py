@@ -47,7 +47,6 @@ def setup_django(workdir):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
 
 
 def fill(count):

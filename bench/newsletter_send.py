@@ -108,7 +108,7 @@ def clear():
 def sent_figures(post):
     from django.db.models import Max, Min
 
-    from leads.models import Delivery
+    from newsletter.models import Delivery
 
     deliveries = Delivery.objects.filter(post=post)
     span = deliveries.filter(status=Delivery.Status.SENT).aggregate(
@@ -190,7 +190,7 @@ def main():
         text=True,
     )
     assert sink.stdout.readline().strip() == "ready"
-    from leads import newsletter
+    from newsletter import announcing, sending
 
     print(f"Workers: {args.workers}")
     print(
@@ -201,7 +201,7 @@ def main():
         for size in args.sizes:
             post = seed(size)
             started = time.perf_counter()
-            newsletter.sweep()  # what a worker's first sweep does: list and enqueue
+            announcing.sweep()  # what a worker's first sweep does: list and enqueue
             listing = time.perf_counter() - started
             elapsed, peak_mib = run_workers(env, args.workers)
             sent, total, sending = sent_figures(post)

@@ -61,7 +61,6 @@ def main():
     manage = [sys.executable, "manage.py"]
     for command in (
         ["migrate", "--no-input"],
-        ["createcachetable"],
         ["load_demo_content"],
         ["collectstatic", "--no-input"],
     ):

@@ -28,7 +28,7 @@ from django.core.cache import caches
 from django.core.signing import BadSignature
 from django.utils import timezone
 
-from clinic_site.http import client_ip
+from core.http import client_ip
 
 LIKES_COOKIE = "blog_likes"
 LIKES_COOKIE_SALT = "blog.likes"

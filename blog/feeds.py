@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from blog.models import Post, Topic
-from clinic_site.models import ClinicProfile
+from core.models import ClinicProfile
 
 FEED_LENGTH = 20
 

@@ -1,7 +1,7 @@
 from django.db.models import OuterRef, Subquery
 
 from blog.models import Post, Topic
-from clinic_site.sitemaps import SiteUrlSitemap
+from core.sitemaps import SiteUrlSitemap
 
 
 class PostSitemap(SiteUrlSitemap):

@@ -13,8 +13,8 @@ from django.views.generic import ListView
 from blog import engagement
 from blog.forms import CommentForm
 from blog.models import Author, Post, Topic
-from clinic_site.models import ClinicProfile
-from clinic_site.structured_data import json_ld
+from core.models import ClinicProfile
+from core.structured_data import json_ld
 
 RELATED_POSTS = 3
 MAX_QUERY_LENGTH = 2000

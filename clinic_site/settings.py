@@ -83,9 +83,11 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_tasks_db",
     "axes",
-    "clinic_site",
+    "core",
     "blog",
     "leads",
+    "newsletter",
+    "clinic_site",
 ]
 
 MIDDLEWARE = [
@@ -117,7 +119,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "clinic_site.context_processors.clinic",
+                "core.context_processors.clinic",
             ],
         },
     },
@@ -344,6 +346,17 @@ if NEWSLETTER_DIGEST_HOUR > 23:
     raise ImproperlyConfigured(
         f"NEWSLETTER_DIGEST_HOUR must be 0 to 23, not {NEWSLETTER_DIGEST_HOUR}"
     )
+
+# --- periodic jobs ----------------------------------------------------------
+# Everything the worker does on a clock, with how often (seconds). The worker
+# checks every PERIODIC_TICK_SECONDS which jobs are due.
+PERIODIC_TICK_SECONDS = read_positive_int("PERIODIC_TICK_SECONDS", 30)
+PERIODIC_JOBS = {
+    "leads.tasks.enqueue_unsent_emails": LEADS_EMAIL_SWEEP_SECONDS,
+    "newsletter.announcing.sweep": NEWSLETTER_SWEEP_SECONDS,
+    "newsletter.announcing.send_weekly_digest_if_due": NEWSLETTER_SWEEP_SECONDS,
+    "leads.privacy.purge_expired_leads": 86400,
+}
 
 # --- leads: staff triage ---------------------------------------------------
 # A lead still New after this many business hours (Saturdays and Sundays do

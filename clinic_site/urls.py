@@ -8,7 +8,8 @@ from django.views.static import serve
 
 from blog.sitemaps import PostSitemap, TopicSitemap
 from clinic_site import views
-from clinic_site.sitemaps import FlatPageSitemap, StaticViewSitemap
+from core import views as core_views
+from core.sitemaps import FlatPageSitemap, StaticViewSitemap
 
 sitemaps = {
     "static": StaticViewSitemap,
@@ -23,8 +24,8 @@ admin.site.index_title = "Today's work"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("robots.txt", core_views.robots_txt, name="robots_txt"),
     path(
         "favicon.ico",
         RedirectView.as_view(

@@ -644,6 +644,3 @@ class BlockedDomainAdmin(admin.ModelAdmin):
     list_display = ["domain", "created_at"]
     search_fields = ["domain"]
     ordering = ["domain"]
-
-
-from leads import newsletter_admin  # noqa: E402,F401

@@ -159,3 +159,8 @@ def erase(email):
         "subscribers": deleted_subscribers,
         "comments": deleted_comments,
     }
+
+
+def purge_expired_leads() -> int:
+    """Anonymize closed leads past LEADS_RETENTION_DAYS (a daily job)."""
+    return Lead.objects.purgeable().anonymize()

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
-from clinic_site.models import ClinicProfile
+from core.models import ClinicProfile
 from leads.models import Lead, Subscriber
 from leads.models.lead import Interest
 
@@ -197,15 +197,10 @@ def send_subscription_confirmation(subscriber_id: int, attempt: int = 0) -> str:
     )
 
 
-def uses_database_backend() -> bool:
-    return isinstance(sweep_unsent_emails.get_backend(), DatabaseBackend)
-
-
 def queued_task_keys(now) -> set[tuple[str, int]]:
     """(task path, pk) of email tasks already waiting or genuinely running."""
-    if not uses_database_backend():
+    if not isinstance(send_lead_confirmation.get_backend(), DatabaseBackend):
         return set()
-
     paths = [t.module_path for t in EMAIL_TASKS]
     rows = DBTaskResult.objects.filter(task_path__in=paths).filter(
         Q(status="READY") | Q(status="RUNNING", started_at__gte=now - STALE_RUNNING)
@@ -250,93 +245,8 @@ def enqueue_unsent_emails(now=None) -> int:
     return count
 
 
-@task
-def sweep_unsent_emails() -> int:
-    """Periodic sweep: re-enqueue unsent emails, then schedule the next sweep."""
-    count = enqueue_unsent_emails()
-    schedule_next_sweep()
-    return count
-
-
-def keep_one_sweep_queued(sweep, every_seconds: int, prune=()) -> None:
-    """Keep exactly one future run of a periodic task queued (the worker has
-    no cron), and forget finished runs of it and of ``prune`` after two days:
-    one every few minutes adds up."""
-    if not uses_database_backend():
-        return
-    now = timezone.now()
-    DBTaskResult.objects.filter(
-        task_path__in=[sweep.module_path, *(t.module_path for t in prune)],
-        status="SUCCESSFUL",
-        finished_at__lt=now - timedelta(days=2),
-    ).delete()
-    waiting = DBTaskResult.objects.filter(task_path=sweep.module_path, status="READY")
-    if not waiting.exists():
-        sweep.using(run_after=now + timedelta(seconds=every_seconds)).enqueue()
-
-
-def schedule_next_sweep() -> None:
-    keep_one_sweep_queued(sweep_unsent_emails, settings.LEADS_EMAIL_SWEEP_SECONDS)
-
-
 EMAIL_TASKS = [
     send_lead_confirmation,
     send_lead_notification,
     send_subscription_confirmation,
 ]
-
-
-# --- Newsletter: blog updates by email (issue 6) ------------------------------
-# The logic lives in leads/newsletter.py; these are its entry points for the
-# worker. Batches run below the default priority, so a consultation request's
-# emails never wait behind a 50,000-subscriber send.
-
-NEWSLETTER_PRIORITY = -10
-
-
-@task(priority=NEWSLETTER_PRIORITY)
-def send_newsletter_batch() -> dict:
-    """Claim one batch of owed newsletter deliveries and send it.
-
-    A batch that found work makes sure another follows while deliveries are
-    still claimable, so a send finishes without waiting for the next sweep.
-    """
-    from leads import newsletter
-
-    result = newsletter.send_batch()
-    if result.claimed:
-        newsletter.ensure_send_batches()
-    return result.counts
-
-
-@task
-def sweep_newsletter() -> dict:
-    """Periodic sweep: announce new posts, queue what is owed, schedule the next."""
-    from leads import newsletter
-
-    try:
-        return newsletter.sweep()
-    finally:
-        schedule_next_newsletter_sweep()
-
-
-@task
-def send_newsletter_test(post_id: int, user_id: int) -> str:
-    """Email a post to a member of staff exactly as subscribers will see it."""
-    from django.contrib.auth import get_user_model
-
-    from leads import newsletter
-
-    user = get_user_model().objects.filter(pk=user_id).exclude(email="").first()
-    if user is None:
-        return "no address"
-    newsletter.send_test_email(post_id, user.email, user.first_name)
-    return "sent"
-
-
-def schedule_next_newsletter_sweep() -> None:
-    keep_one_sweep_queued(
-        sweep_newsletter,
-        settings.NEWSLETTER_SWEEP_SECONDS,
-        prune=[send_newsletter_batch],
-    )

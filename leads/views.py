@@ -5,11 +5,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
 from blog.models import Post
+from core.ratelimit import rate_limit
 from leads import services, tokens
 from leads.forms import SUBSCRIBE_CONSENT_TEXT, ContactForm, SubscribeForm
 from leads.middleware import is_own_host, read_attribution, referrer_host_and_path
 from leads.models import Subscriber
-from leads.ratelimit import rate_limit
 
 URGENT_SESSION_KEY = "lead_is_urgent"
 

@@ -6,7 +6,7 @@ from django.db import connection
 from django.urls import reverse
 
 from blog.models import Comment, Post
-from clinic_site.models import ClinicProfile
+from core.models import ClinicProfile
 
 pytestmark = pytest.mark.django_db
 

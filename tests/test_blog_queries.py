@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from blog.models import Author, Comment, Reference, Topic
-from clinic_site.models import ClinicProfile
+from core.models import ClinicProfile
 
 pytestmark = pytest.mark.django_db
 

@@ -302,23 +302,6 @@ def test_a_sent_email_is_never_sent_twice(client, smtp_server):
     assert len(smtp_server.messages) == 2
 
 
-def test_the_periodic_sweep_keeps_one_future_run_queued(settings):
-    call_command("send_pending_lead_emails", verbosity=0)
-    call_command("send_pending_lead_emails", verbosity=0)
-
-    sweeps = DBTaskResult.objects.filter(task_path="leads.tasks.sweep_unsent_emails")
-    assert sweeps.count() == 1
-    assert sweeps.get().run_after > timezone.now()
-
-
-def test_the_periodic_sweep_schedules_its_next_run(settings):
-    tasks.sweep_unsent_emails.call()
-
-    sweep = DBTaskResult.objects.get(task_path="leads.tasks.sweep_unsent_emails")
-    expected = timezone.now() + timedelta(seconds=settings.LEADS_EMAIL_SWEEP_SECONDS)
-    assert abs((sweep.run_after - expected).total_seconds()) < 5
-
-
 def test_no_notification_is_owed_when_nobody_is_to_be_notified(
     client, smtp_server, settings
 ):

@@ -41,8 +41,8 @@ def test_editors_group_has_every_blog_permission_and_the_post_mailings():
         for action in ("add", "change", "delete", "view"):
             assert f"blog.{action}_{model}" in permissions
     assert {name for name in permissions if not name.startswith("blog.")} == {
-        "leads.view_postmailing",
-        "leads.change_postmailing",
+        "newsletter.view_postmailing",
+        "newsletter.change_postmailing",
     }
 
 
@@ -179,7 +179,7 @@ def test_editors_are_refused_every_lead_page(editor_client, name):
 
 
 def test_editors_can_follow_post_mailings(editor_client):
-    response = editor_client.get(reverse("admin:leads_postmailing_changelist"))
+    response = editor_client.get(reverse("admin:newsletter_postmailing_changelist"))
 
     assert response.status_code == 200
 

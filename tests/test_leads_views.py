@@ -9,7 +9,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from blog.models import Author, Post
-from clinic_site.models import ClinicProfile
+from core.models import ClinicProfile
 from leads import tokens
 from leads.forms import started_token
 from leads.models import Lead, Subscriber

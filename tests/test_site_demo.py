@@ -8,7 +8,7 @@ from django.contrib.flatpages.models import FlatPage
 from django.core.management import call_command
 
 from blog.models import Post
-from clinic_site.models import ClinicProfile
+from core.models import ClinicProfile
 
 pytestmark = pytest.mark.django_db
 

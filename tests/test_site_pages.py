@@ -9,7 +9,7 @@ from django.db.utils import OperationalError
 from django.test import Client
 from django.urls import reverse
 
-from clinic_site.models import ClinicProfile
+from core.models import ClinicProfile
 
 pytestmark = pytest.mark.django_db
 

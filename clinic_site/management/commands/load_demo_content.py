@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from blog.importing import import_post_file
-from clinic_site.models import ClinicProfile
+from core.models import ClinicProfile
 
 DEMO_PAGES_DIR = Path(__file__).resolve().parents[2] / "demo_pages"
 DEMO_POSTS_DIR = Path(settings.BASE_DIR) / "blog" / "demo_posts"

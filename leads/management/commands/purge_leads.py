@@ -1,6 +1,7 @@
 """Anonymize closed leads older than the retention period.
 
-Run it daily from cron or by hand (``manage.py purge_leads --dry-run`` first).
+The worker runs it daily by itself (settings.PERIODIC_JOBS); run it by hand
+with ``--dry-run`` first to see what it would do.
 A closed lead is one that became a patient, was not a fit, never answered or
 was spam, or was archived. Open leads are never touched, however old.
 """

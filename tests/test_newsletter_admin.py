@@ -4,12 +4,12 @@ import pytest
 from django.urls import reverse
 
 from blog.models import Post
-from leads.models import Delivery
-from tests.test_leads_newsletter import make_post, make_subscriber
+from newsletter.models import Delivery
+from tests.test_newsletter_sending import make_post, make_subscriber
 
 pytestmark = pytest.mark.django_db
 
-CHANGELIST = "admin:leads_postmailing_changelist"
+CHANGELIST = "admin:newsletter_postmailing_changelist"
 
 
 def deliveries_for(post, *statuses):
@@ -63,7 +63,7 @@ def test_progress_numbers_link_to_the_deliveries_of_that_post(admin_client):
     post = make_post()
     deliveries_for(post, "failed", "sent")
     url = (
-        reverse("admin:leads_delivery_changelist")
+        reverse("admin:newsletter_delivery_changelist")
         + f"?post__id__exact={post.pk}&status__exact=failed"
     )
 
@@ -136,7 +136,7 @@ def test_post_mailing_page_is_read_only_and_links_to_the_post_editor(admin_clien
     deliveries_for(post, "sent")
 
     response = admin_client.get(
-        reverse("admin:leads_postmailing_change", args=[post.pk])
+        reverse("admin:newsletter_postmailing_change", args=[post.pk])
     )
 
     assert response.status_code == 200

@@ -1,4 +1,4 @@
-"""Container health probe: python -m clinic_site.healthcheck (exit 0 when healthy)."""
+"""Container health probe: python -m core.healthcheck (exit 0 when healthy)."""
 
 import os
 import sys

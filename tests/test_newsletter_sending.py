@@ -14,9 +14,10 @@ from django.utils import timezone
 from PIL import Image
 
 from blog.models import Author, Post
-from clinic_site.models import ClinicProfile
-from leads import newsletter
-from leads.models import Delivery, DigestRun, PostAnnouncement, Subscriber
+from core.models import ClinicProfile
+from leads.models import Subscriber
+from newsletter import announcing, emails, sending
+from newsletter.models import Delivery, DigestRun, PostAnnouncement
 
 pytestmark = pytest.mark.django_db
 
@@ -62,9 +63,9 @@ def png_upload(name="hero.png", size=(40, 20)):
 def deliver_everything():
     """One round of what the worker does, without the task queue: sweep, then
     send batches until nothing is left or something has to wait for a retry."""
-    newsletter.sweep()
+    announcing.sweep()
     while True:
-        result = newsletter.send_batch()
+        result = sending.send_batch()
         if not result.claimed or {"retry", "disconnected"} & set(result.counts):
             break
 
@@ -179,8 +180,8 @@ def test_sweeping_twice_queues_one_delivery_per_subscriber():
     make_subscriber("ana@example.com")
     post = make_post()
 
-    newsletter.sweep()
-    newsletter.sweep()
+    announcing.sweep()
+    announcing.sweep()
 
     assert Delivery.objects.filter(post=post).count() == 1
     assert PostAnnouncement.objects.filter(post=post).count() == 1
@@ -190,10 +191,10 @@ def test_subscriber_who_unsubscribes_during_a_send_gets_nothing_more(smtp_server
     ana = make_subscriber("ana@example.com")
     make_subscriber("ben@example.com")
     make_post()
-    newsletter.sweep()
+    announcing.sweep()
 
     ana.unsubscribe()
-    while newsletter.send_batch().claimed:
+    while sending.send_batch().claimed:
         pass
 
     assert smtp_server.to("ana@example.com") == []
@@ -206,10 +207,10 @@ def test_unpublishing_a_post_mid_send_holds_the_rest_until_it_is_public_again(
 ):
     make_subscriber("ana@example.com")
     post = make_post()
-    newsletter.sweep()
+    announcing.sweep()
 
     Post.objects.filter(pk=post.pk).update(status=Post.Status.DRAFT)
-    while newsletter.send_batch().claimed:
+    while sending.send_batch().claimed:
         pass
     assert smtp_server.messages == []
 
@@ -249,7 +250,7 @@ def test_each_delivery_keeps_one_message_id_so_a_resend_can_be_dropped(smtp_serv
         message["Message-ID"] == f"<newsletter-delivery-{delivery.pk}@clinic.example>"
     )
     assert (
-        newsletter.MessageBuilder().build(delivery).message()["Message-ID"]
+        emails.MessageBuilder().build(delivery).message()["Message-ID"]
         == (message["Message-ID"])
     )
 
@@ -439,7 +440,7 @@ def test_failed_deliveries_can_be_retried(smtp_server, fast_retries):
         deliver_everything()
     smtp_server.defer.clear()
 
-    newsletter.retry_failed(Delivery.objects.all())
+    announcing.retry_failed(Delivery.objects.all())
     deliver_everything()
 
     assert Delivery.objects.get().status == Delivery.Status.SENT
@@ -453,11 +454,11 @@ def test_rows_claimed_by_one_batch_are_not_claimed_by_another():
     for number in range(5):
         make_subscriber(f"reader{number}@example.com")
     make_post()
-    newsletter.sweep()
+    announcing.sweep()
 
-    first = newsletter.claim_batch("first", 3)
-    second = newsletter.claim_batch("second", 10)
-    third = newsletter.claim_batch("third", 10)
+    first = sending.claim_batch("first", 3)
+    second = sending.claim_batch("second", 10)
+    third = sending.claim_batch("third", 10)
 
     assert (first, second, third) == (3, 2, 0)
     first_ids = set(Delivery.objects.filter(claimed_by="first").values_list("pk"))
@@ -472,8 +473,8 @@ def test_batch_abandoned_by_a_dead_worker_is_sent_once_after_the_claim_timeout(
     for number in range(4):
         make_subscriber(f"reader{number}@example.com")
     make_post()
-    newsletter.sweep()
-    newsletter.claim_batch("dead-worker", 2)  # the worker dies before sending
+    announcing.sweep()
+    sending.claim_batch("dead-worker", 2)  # the worker dies before sending
     deliver_everything()
     assert len(smtp_server.messages) == 2
 
@@ -491,12 +492,12 @@ def test_delivery_whose_worker_always_dies_is_given_up_as_failed(settings):
     settings.NEWSLETTER_MAX_ATTEMPTS = 2
     make_subscriber("ana@example.com")
     make_post()
-    newsletter.sweep()
+    announcing.sweep()
 
     for number in range(3):
         now = timezone.now() + timedelta(seconds=number + 1)
-        newsletter.claim_batch(f"doomed-{number}", 10, now=now)
-    newsletter.sweep(timezone.now() + timedelta(seconds=10))
+        sending.claim_batch(f"doomed-{number}", 10, now=now)
+    announcing.sweep(timezone.now() + timedelta(seconds=10))
 
     delivery = Delivery.objects.get()
     assert delivery.status == Delivery.Status.FAILED
@@ -585,7 +586,7 @@ def local_midnight(day):
 
 def last_week(days_into_week, hour=12):
     """A moment in the week before this one, local time."""
-    start = local_midnight(newsletter.digest_week())
+    start = local_midnight(announcing.digest_week())
     return start + timedelta(days=days_into_week, hours=hour)
 
 
@@ -642,15 +643,15 @@ def test_weekly_digest_sends_nothing_when_there_were_no_posts(smtp_server):
     assert DigestRun.objects.get().recipient_count == 0
 
 
-def test_worker_starts_the_weekly_digest_on_monday_morning(settings):
+def test_the_digest_job_starts_the_weekly_digest_on_monday_morning(settings):
     settings.NEWSLETTER_DIGEST_HOUR = 9
     make_subscriber("weekly@example.com", frequency=Subscriber.Frequency.WEEKLY)
     make_post(published_at=last_week(2))
-    monday = local_midnight(newsletter.digest_week() + timedelta(days=7))
+    monday = local_midnight(announcing.digest_week() + timedelta(days=7))
 
-    newsletter.sweep(monday + timedelta(hours=8))
+    announcing.send_weekly_digest_if_due(monday + timedelta(hours=8))
     assert not DigestRun.objects.exists()
-    newsletter.sweep(monday + timedelta(hours=9))
+    announcing.send_weekly_digest_if_due(monday + timedelta(hours=9))
 
     assert DigestRun.objects.get().recipient_count == 1
     assert Delivery.objects.filter(digest__isnull=False).count() == 1

@@ -1,9 +1,10 @@
-"""The background worker: catch up on owed emails, then run django-tasks-db.
+"""The background worker: queue the periodic jobs, then run django-tasks-db.
 
 The database task backend never retries a task and leaves a task whose worker
 died marked "running" forever, so the rows themselves record which emails are
-owed. Each start first sweeps for those (and keeps the periodic sweeps
-scheduled), then hands over to ``manage.py db_worker``.
+owed, and the periodic jobs (settings.PERIODIC_JOBS) find them. Each start
+queues every job at once, so a restarted worker catches up straight away,
+keeps the tick queued, then hands over to ``manage.py db_worker``.
 """
 
 from argparse import BooleanOptionalAction
@@ -12,11 +13,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from leads import newsletter, tasks
+from core.tasks import enqueue_due_jobs, keep_tick_queued
 
 
 class Command(BaseCommand):
-    help = "Run the background worker (email sweeps, then db_worker)."
+    help = "Run the background worker (periodic jobs, then db_worker)."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -39,15 +40,10 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", help="Unique name of this worker process.")
 
     def handle(self, *, batch, interval, reload, worker_id, verbosity, **options):
-        report = newsletter.sweep()
-        tasks.schedule_next_newsletter_sweep()
-        resent = tasks.enqueue_unsent_emails()
-        tasks.schedule_next_sweep()
+        queued = enqueue_due_jobs(force=True)
+        keep_tick_queued()
         if verbosity:
-            self.stdout.write(
-                f"Newsletter sweep: {report}; lead and sign-up emails re-enqueued: "
-                f"{resent}"
-            )
+            self.stdout.write(f"Periodic jobs queued: {', '.join(queued) or 'none'}")
         worker_args = ["--interval", str(interval), "--verbosity", str(verbosity)]
         if batch:
             worker_args += ["--batch", "--no-startup-delay"]

@@ -2,13 +2,14 @@
 failures, and a test email to yourself before publishing."""
 
 from django.contrib import admin, messages
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from leads import newsletter
-from leads.models import Delivery, PostMailing
-from leads.tasks import send_newsletter_test
+from newsletter.announcing import retry_failed
+from newsletter.models import Delivery, PostMailing
+from newsletter.tasks import send_newsletter_test
 
 
 def _deliveries_link(post_id, count, status=None):
@@ -17,8 +18,30 @@ def _deliveries_link(post_id, count, status=None):
     query = f"?post__id__exact={post_id}"
     if status:
         query += f"&status__exact={status}"
-    url = reverse("admin:leads_delivery_changelist") + query
+    url = reverse("admin:newsletter_delivery_changelist") + query
     return format_html('<a href="{}">{}</a>', url, f"{count:,}")
+
+
+def delivery_counts(queryset):
+    """Annotate posts with how many deliveries are in each state."""
+    statuses = Delivery.Status
+    return queryset.annotate(
+        deliveries_total=Count("deliveries"),
+        deliveries_queued=Count(
+            "deliveries",
+            filter=Q(deliveries__status__in=[statuses.QUEUED, statuses.SENDING]),
+        ),
+        deliveries_sent=Count("deliveries", filter=Q(deliveries__status=statuses.SENT)),
+        deliveries_failed=Count(
+            "deliveries", filter=Q(deliveries__status=statuses.FAILED)
+        ),
+        deliveries_bounced=Count(
+            "deliveries", filter=Q(deliveries__status=statuses.BOUNCED)
+        ),
+        deliveries_skipped=Count(
+            "deliveries", filter=Q(deliveries__status=statuses.SKIPPED)
+        ),
+    )
 
 
 @admin.register(PostMailing)
@@ -55,7 +78,7 @@ class PostMailingAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         posts = super().get_queryset(request).select_related("announcement")
-        return newsletter.delivery_counts(posts.defer("body", "body_html", "toc_html"))
+        return delivery_counts(posts.defer("body", "body_html", "toc_html"))
 
     def has_add_permission(self, request):
         return False
@@ -140,7 +163,7 @@ class PostMailingAdmin(admin.ModelAdmin):
     )
     def retry_failed_deliveries(self, request, queryset):
         post_ids = list(queryset.values_list("pk", flat=True))
-        count = newsletter.retry_failed(Delivery.objects.filter(post_id__in=post_ids))
+        count = retry_failed(Delivery.objects.filter(post_id__in=post_ids))
         self.message_user(request, f"{count:,} failed deliveries queued again.")
 
 
@@ -178,5 +201,5 @@ class DeliveryAdmin(admin.ModelAdmin):
         description="Retry the selected failed deliveries", permissions=["change"]
     )
     def retry(self, request, queryset):
-        count = newsletter.retry_failed(queryset)
+        count = retry_failed(queryset)
         self.message_user(request, f"{count:,} failed deliveries queued again.")

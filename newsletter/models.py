@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -40,6 +40,18 @@ class PostAnnouncement(models.Model):
         return f"Announcement of {self.post}"
 
 
+def digest_posts(week_start):
+    """Public posts meant for email that went public in the week from Monday
+    ``week_start``."""
+    start = timezone.make_aware(datetime.combine(week_start, time.min))
+    end = timezone.make_aware(
+        datetime.combine(week_start + timedelta(days=7), time.min)
+    )
+    return Post.objects.published().filter(
+        notify_subscribers=True, published_at__gte=start, published_at__lt=end
+    )
+
+
 class DigestRun(models.Model):
     """One weekly digest: the week it covers and how many it went to."""
 
@@ -56,6 +68,10 @@ class DigestRun(models.Model):
 
     def __str__(self):
         return f"Digest for the week of {self.week_start}"
+
+    def posts(self):
+        """Public posts meant for email that went public in the week."""
+        return digest_posts(self.week_start)
 
 
 class DeliveryQuerySet(models.QuerySet):

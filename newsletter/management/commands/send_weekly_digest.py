@@ -8,16 +8,17 @@ nothing. The worker sends the queued emails.
 
 from django.core.management.base import BaseCommand
 
-from leads import newsletter
+from newsletter import announcing
+from newsletter.models import DigestRun
 
 
 class Command(BaseCommand):
     help = "Queue the weekly digest of last week's posts (safe to run twice)."
 
     def handle(self, *args, **options):
-        week_start = newsletter.digest_week()
-        already = newsletter.DigestRun.objects.filter(week_start=week_start).exists()
-        run = newsletter.start_weekly_digest()
+        week_start = announcing.digest_week()
+        already = DigestRun.objects.filter(week_start=week_start).exists()
+        run = announcing.start_weekly_digest()
         if already:
             message = f"The digest for the week of {week_start} was already queued."
         elif not run.post_count:

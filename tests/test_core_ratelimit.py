@@ -8,10 +8,11 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from clinic_site.http import client_ip
+from core.http import client_ip
+from core.models import RateLimitCounter
+from core.ratelimit import hit, parse_rate
 from leads.forms import started_token
-from leads.models import Lead, RateLimitCounter, Subscriber
-from leads.ratelimit import hit, parse_rate
+from leads.models import Lead, Subscriber
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from leads import newsletter
-from leads.models import Delivery
-from tests.test_leads_newsletter import make_post, make_subscriber
+from newsletter import announcing, sending
+from newsletter.models import Delivery
+from tests.test_newsletter_sending import make_post, make_subscriber
 
 ROOT = Path(__file__).resolve().parent.parent
 READERS = 25
@@ -41,7 +41,7 @@ Subscriber.objects.bulk_create(
 
 REPORT = """
 from collections import Counter
-from leads.models import Delivery
+from newsletter.models import Delivery
 print(dict(Counter(Delivery.objects.values_list("status", flat=True))))
 """
 
@@ -121,14 +121,14 @@ def test_concurrent_workers_never_send_the_same_delivery(smtp_server):
     for number in range(120):
         make_subscriber(f"reader{number:03}@example.com")
     make_post()
-    newsletter.sweep()
+    announcing.sweep()
     start = threading.Barrier(4)
     claimed = []
 
     def worker():
         start.wait()
         try:
-            while result := newsletter.send_batch(size=7):
+            while result := sending.send_batch(size=7):
                 if not result.claimed:
                     break
                 claimed.append(result.claimed)

@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from clinic_site.models import ClinicProfile
+from core.models import ClinicProfile
 
 
 def clinic(request):

@@ -19,8 +19,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.shortcuts import render
 
-from clinic_site.http import client_ip
-from leads.models import RateLimitCounter
+from core.http import client_ip
+from core.models import RateLimitCounter
 
 PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from clinic_site.models import ClinicProfile
+from core.models import ClinicProfile
 
 
 @admin.register(ClinicProfile)

@@ -121,3 +121,28 @@ class ClinicProfile(models.Model):
         if self.logo:
             data["logo"] = site_url + self.logo.url
         return data
+
+
+class RateLimitCounter(models.Model):
+    """Form posts counted for one client in one time window.
+
+    Kept in the database so every web process and server shares the count;
+    the client is stored as a keyed hash, never as a plain IP address.
+    """
+
+    key = models.CharField(max_length=120, unique=True)
+    hits = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.key}: {self.hits}"
+
+
+class PeriodicJob(models.Model):
+    """When the worker last queued one of the jobs in settings.PERIODIC_JOBS."""
+
+    path = models.CharField(max_length=200, unique=True)
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.path
