@@ -356,7 +356,13 @@ PERIODIC_JOBS = {
     "newsletter.announcing.sweep": NEWSLETTER_SWEEP_SECONDS,
     "newsletter.announcing.send_weekly_digest_if_due": NEWSLETTER_SWEEP_SECONDS,
     "leads.privacy.purge_expired_leads": 86400,
+    "core.spool.drain": 30,
 }
+
+# While the database is down, accepted requests wait here (a private folder;
+# a volume in Docker) until the worker or the web process stores them.
+SPOOL_DIR = Path(read_env("SPOOL_DIR", default=str(BASE_DIR / "spool")))
+SPOOL_HANDLERS = {}
 
 # --- leads: staff triage ---------------------------------------------------
 # A lead still New after this many business hours (Saturdays and Sundays do

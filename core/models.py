@@ -1,9 +1,10 @@
 from django.core.cache import caches
-from django.db import models
+from django.db import DatabaseError, models
 from django.urls import reverse
 
 PROFILE_CACHE_KEY = "clinic-profile"
 PROFILE_CACHE_SECONDS = 60
+LAST_KNOWN_PROFILE_KEY = "clinic-profile-last-known"
 
 
 class ClinicProfile(models.Model):
@@ -66,11 +67,19 @@ class ClinicProfile(models.Model):
 
     @classmethod
     def current(cls):
-        """The single profile row, created with demo defaults on first use."""
+        """The single profile row, created with demo defaults on first use.
+
+        While the database is unreachable, the last copy this process read
+        (or the defaults) keeps every page, the crisis line included, up.
+        """
         profile = caches["local"].get(PROFILE_CACHE_KEY)
         if profile is None:
-            profile, _ = cls.objects.get_or_create(pk=1)
+            try:
+                profile, _ = cls.objects.get_or_create(pk=1)
+            except DatabaseError:
+                return caches["local"].get(LAST_KNOWN_PROFILE_KEY) or cls(pk=1)
             caches["local"].set(PROFILE_CACHE_KEY, profile, PROFILE_CACHE_SECONDS)
+            caches["local"].set(LAST_KNOWN_PROFILE_KEY, profile, None)
         return profile
 
     @property

@@ -29,6 +29,7 @@ def test_every_job_the_site_needs_is_on_the_list(settings):
         "newsletter.announcing.sweep",
         "newsletter.announcing.send_weekly_digest_if_due",
         "leads.privacy.purge_expired_leads",
+        "core.spool.drain",
     }
     assert settings.PERIODIC_JOBS["leads.privacy.purge_expired_leads"] == 86400
 

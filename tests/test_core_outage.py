@@ -4,19 +4,15 @@ PostgreSQL is reached through a small TCP relay that the test can cut, the
 way a network failure or a database restart would.
 """
 
-import contextlib
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.outage import Relay, free_port, get_status, wait_for
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
@@ -24,81 +20,6 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 pytestmark = pytest.mark.skipif(
     not DATABASE_URL.startswith("postgres"), reason="needs a PostgreSQL DATABASE_URL"
 )
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def close_both_ways(sock):
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-    sock.close()
-
-
-class Relay:
-    """Forwards a local port to the database until it is cut."""
-
-    def __init__(self, target):
-        self.target = target
-        self.port = free_port()
-        self.connections = []
-        self.listener = None
-
-    def start(self):
-        self.listener = socket.create_server(("127.0.0.1", self.port), reuse_port=True)
-        threading.Thread(
-            target=self._accept, args=(self.listener,), daemon=True
-        ).start()
-
-    def cut(self):
-        # shutdown() wakes the thread blocked in accept(); close() alone
-        # would leave the port accepting.
-        close_both_ways(self.listener)
-        for conn in self.connections:
-            close_both_ways(conn)
-        self.connections.clear()
-
-    def _accept(self, listener):
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self.connections += [client, upstream]
-            for a, b in [(client, upstream), (upstream, client)]:
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source, sink):
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            close_both_ways(source)
-            close_both_ways(sink)
-
-
-def get_status(url):
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
-def wait_for(predicate, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.fixture
@@ -161,3 +82,66 @@ def test_health_check_reports_an_outage_and_recovers_when_the_database_returns(
 
     relay.start()
     assert wait_for(lambda: get_status(gunicorn) == 200)
+
+
+@pytest.fixture
+def worker_through_relay(relay, smtp_server, transactional_db):
+    """A live ``run_worker`` whose database connection runs through the relay."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@127.0.0.1:{relay.port}/{db['NAME']}"
+        ),
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_server.port),
+        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker", "--interval", "0.2"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield process
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def queue_confirmation(make_lead, email):
+    from leads import tasks
+
+    lead = make_lead(email=email)
+    tasks.send_lead_confirmation.enqueue(lead.pk)
+
+
+def test_the_worker_outlives_a_database_outage_and_carries_on(
+    relay, worker_through_relay, smtp_server, make_lead
+):
+    queue_confirmation(make_lead, "before@example.com")
+    assert wait_for(lambda: smtp_server.to("before@example.com"))
+
+    relay.cut()
+    assert wait_for(lambda: False, seconds=3) is False
+    relay.start()
+    queue_confirmation(make_lead, "after@example.com")
+
+    assert wait_for(lambda: smtp_server.to("after@example.com"), seconds=40)
+    assert worker_through_relay.poll() is None
+
+
+def test_the_worker_outlives_a_mail_server_outage(
+    worker_through_relay, smtp_server, make_lead
+):
+    smtp_server.stop()
+    queue_confirmation(make_lead, "during@example.com")
+    assert wait_for(lambda: False, seconds=2) is False
+
+    smtp_server.start()
+    queue_confirmation(make_lead, "later@example.com")
+
+    assert wait_for(lambda: smtp_server.to("later@example.com"), seconds=30)
+    assert worker_through_relay.poll() is None
