@@ -68,6 +68,21 @@ class ImportResult:
         return f"{line}: {self.message}" if self.message else line
 
 
+def normalize_slug(value: str) -> str:
+    """Fix what is clearly meant (capitals, spaces around it, stray hyphens);
+    name the characters that cannot be fixed without guessing."""
+    slug = re.sub(r"-{2,}", "-", value.strip().lower()).strip("-")
+    wrong = sorted({char for char in slug if not re.fullmatch(r"[a-z0-9-]", char)})
+    if wrong:
+        shown = ", ".join(f"“{char}”" for char in wrong)
+        raise PostFileError(
+            f"the slug “{value}” cannot hold {shown}: use a-z, 0-9 and hyphens"
+        )
+    if not slug:
+        raise PostFileError("the slug is empty: use a-z, 0-9 and hyphens")
+    return slug
+
+
 def import_post_file(path, *, update_existing=True):
     """Create or update the post a Markdown file describes; never raises."""
     path = Path(path)
@@ -96,9 +111,7 @@ def _import(path, update_existing):
     if not meta:
         raise PostFileError("no front matter: the file must start with a --- block")
 
-    slug = _text(meta, "slug") or path.stem
-    if slugify(slug) != slug:
-        raise PostFileError(f"the slug “{slug}” may only hold a-z, 0-9 and hyphens")
+    slug = normalize_slug(_text(meta, "slug") or path.stem)
     existing = Post.objects.filter(slug=slug).first()
     if existing and not update_existing:
         return ImportResult(path, "skipped", "already imported", existing)

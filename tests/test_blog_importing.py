@@ -336,3 +336,40 @@ def test_every_demo_post_imports_cleanly_and_only_once(media_root):
     assert {r.status for r in results} == {"created"}
     assert {r.status for r in again} == {"skipped"}
     assert Post.objects.count() == len(DEMO_POSTS)
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("How-Ketamine-Works", "how-ketamine-works"),
+        ("how-ketamine-works-", "how-ketamine-works"),
+        ("  -how--ketamine-works ", "how-ketamine-works"),
+    ],
+)
+def test_a_slug_that_can_be_fixed_is_normalized(folder, written, stored):
+    path = write(
+        folder,
+        "post.md",
+        FRONT_MATTER.replace("slug: how-ketamine-works", f'slug: "{written}"'),
+    )
+
+    result = import_post_file(path)
+
+    assert result.status == "created"
+    assert Post.objects.get().slug == stored
+
+
+def test_a_slug_that_cannot_be_fixed_names_the_characters_at_fault(folder):
+    path = write(
+        folder,
+        "post.md",
+        FRONT_MATTER.replace("slug: how-ketamine-works", "slug: ketamine & you?"),
+    )
+
+    result = import_post_file(path)
+
+    assert result.status == "error"
+    assert "“&”" in result.message
+    assert "“?”" in result.message
+    assert "“ ”" in result.message
+    assert not Post.objects.exists()
