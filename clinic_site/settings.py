@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "axes",
     "core",
     "blog",
+    "selfcheck",
     "leads",
     "newsletter",
     "clinic_site",

@@ -39,6 +39,7 @@ urlpatterns = [
         name="django.contrib.sitemaps.views.sitemap",
     ),
     path("blog/", include("blog.urls")),
+    path("self-check/", include("selfcheck.urls")),
     path("", include("leads.urls")),
     path("admin/", admin.site.urls),
     # Uploads are few and small (post images, the logo), so the app serves

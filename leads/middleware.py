@@ -34,6 +34,7 @@ SKIPPED_PREFIXES = (
     "/blog/feed/",
     "/subscribe/confirm/",
     "/unsubscribe/",
+    "/self-check/",
 )
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
