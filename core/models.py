@@ -155,3 +155,13 @@ class PeriodicJob(models.Model):
 
     def __str__(self):
         return self.path
+
+
+class SpoolReceipt(models.Model):
+    """A spooled entry that reached the database, so a replay stores nothing."""
+
+    entry_id = models.CharField(max_length=32, unique=True)
+    stored_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.entry_id

@@ -8,11 +8,11 @@ function that ``settings.SPOOL_HANDLERS`` names for its kind and then deletes
 the file. The worker drains the spool as a periodic job, and a web process
 that spooled something keeps trying in a background thread until it is empty.
 
-A process that dies after its handler committed but before the file was
-deleted replays that entry, so a handler must be idempotent on the entry id
-(a unique column does it). Spooled files hold personal data: the folder and
-the files are readable by the site's user only, and nothing here logs a
-payload.
+Each entry is stored exactly once: its handler runs in one transaction with
+a ``SpoolReceipt`` for the entry id, so a process that dies after the commit
+but before deleting the file replays nothing. Spooled files hold personal
+data: the folder and the files are readable by the site's user only, and
+nothing here logs a payload.
 """
 
 import contextlib
@@ -25,8 +25,10 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.module_loading import import_string
+
+from core.models import SpoolReceipt
 
 logger = logging.getLogger(__name__)
 
@@ -87,23 +89,37 @@ def drain() -> int:
         except FileNotFoundError:  # another process took it
             continue
         try:
-            entry = json.loads(claimed.read_text(encoding="utf-8"))
-            handler = import_string(settings.SPOOL_HANDLERS[entry["kind"]])
-            handler(entry["id"], entry["payload"])
-        except DatabaseError:
-            os.rename(claimed, path)
-            logger.warning("Database unavailable; %s stays in the spool", path.name)
-            break
-        except Exception:
-            _set_aside(claimed, path.name)
-            logger.exception("Spooled entry %s could not be stored", path.name)
+            stored = store(json.loads(claimed.read_text(encoding="utf-8")))
+        except DatabaseError as error:
+            if not isinstance(error, IntegrityError):
+                os.rename(claimed, path)
+                logger.warning("Database unavailable; %s waits", path.name)
+                break
+            _set_aside(claimed, path.name, error)
+            continue
+        except Exception as error:
+            _set_aside(claimed, path.name, error)
             continue
         claimed.unlink()
-        moved += 1
+        moved += stored
     if moved:
         _fsync_folder(spool_dir())
         logger.info("Moved %s spooled entries into the database", moved)
     return moved
+
+
+def store(entry: dict) -> bool:
+    """Hand one entry to its handler, once; False if it was stored before."""
+    handler = import_string(settings.SPOOL_HANDLERS[entry["kind"]])
+    try:
+        with transaction.atomic():
+            SpoolReceipt.objects.create(entry_id=entry["id"])
+            handler(entry["payload"])
+    except IntegrityError:
+        if SpoolReceipt.objects.filter(entry_id=entry["id"]).exists():
+            return False
+        raise
+    return True
 
 
 def drain_in_background() -> None:
@@ -134,11 +150,15 @@ def _release_stale_claims(folder):
                 os.rename(path, folder / original)
 
 
-def _set_aside(claimed, name):
-    """An entry that fails for another reason waits for staff, not forever."""
+def _set_aside(claimed, name, error):
+    """An entry that fails for another reason waits for staff, not forever.
+
+    Only the error's type is logged: its message may quote the payload.
+    """
     failed = claimed.parent / FAILED_FOLDER
     failed.mkdir(mode=0o700, exist_ok=True)
     os.rename(claimed, failed / name)
+    logger.error("Spooled entry %s set aside (%s)", name, type(error).__name__)
 
 
 def _fsync_folder(folder):
