@@ -109,6 +109,7 @@ def test_a_periodic_job_runs_the_named_function(make_lead, settings):
     assert lead.anonymized_at is not None
 
 
+@pytest.mark.django_db(transaction=True)
 def test_run_worker_queues_the_jobs_and_works_through_them(settings):
     settings.PERIODIC_JOBS = JOBS
 
