@@ -1,5 +1,5 @@
 from django.core.cache import caches
-from django.db import DatabaseError, models
+from django.db import DatabaseError, InterfaceError, models
 from django.urls import reverse
 
 PROFILE_CACHE_KEY = "clinic-profile"
@@ -76,7 +76,7 @@ class ClinicProfile(models.Model):
         if profile is None:
             try:
                 profile, _ = cls.objects.get_or_create(pk=1)
-            except DatabaseError:
+            except (DatabaseError, InterfaceError):
                 return caches["local"].get(LAST_KNOWN_PROFILE_KEY) or cls(pk=1)
             caches["local"].set(PROFILE_CACHE_KEY, profile, PROFILE_CACHE_SECONDS)
             caches["local"].set(LAST_KNOWN_PROFILE_KEY, profile, None)

@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, transaction
 from django.utils.module_loading import import_string
 
 from core.models import SpoolReceipt
@@ -90,7 +90,7 @@ def drain() -> int:
             continue
         try:
             stored = store(json.loads(claimed.read_text(encoding="utf-8")))
-        except DatabaseError as error:
+        except (DatabaseError, InterfaceError) as error:
             if not isinstance(error, IntegrityError):
                 os.rename(claimed, path)
                 logger.warning("Database unavailable; %s waits", path.name)

@@ -96,7 +96,7 @@ def test_unknown_url_gets_the_designed_404_page(client):
     assert "We couldn't find that page" in response.text
 
 
-def test_database_outage_gives_the_designed_500_page(monkeypatch):
+def test_database_outage_gives_the_designed_503_page(monkeypatch):
     def broken(*args, **kwargs):
         raise OperationalError("database is down")
 
@@ -105,8 +105,8 @@ def test_database_outage_gives_the_designed_500_page(monkeypatch):
 
     response = client.get(reverse("home"))
 
-    assert response.status_code == 500
-    assert "Something went wrong" in response.text
+    assert response.status_code == 503
+    assert "back in a few minutes" in response.text
     assert "988" in response.text
 
 

@@ -19,7 +19,7 @@ from argparse import BooleanOptionalAction
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, InterfaceError, connections
 from django.utils.autoreload import run_with_reloader
 
 from core.tasks import enqueue_due_jobs, keep_tick_queued
@@ -75,7 +75,7 @@ class Command(BaseCommand):
                     self.stdout.write(f"Periodic jobs queued: {', '.join(queued)}")
                 call_command("db_worker", *worker_args)
                 return
-            except DatabaseError as error:
+            except (DatabaseError, InterfaceError) as error:
                 failures += 1
                 delay = min(2**failures, MAX_BACKOFF_SECONDS)
                 logger.warning(
@@ -84,6 +84,6 @@ class Command(BaseCommand):
                     delay,
                 )
                 for connection in connections.all():
-                    with contextlib.suppress(DatabaseError):
+                    with contextlib.suppress(DatabaseError, InterfaceError):
                         connection.close()
                 time.sleep(delay)
