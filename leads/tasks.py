@@ -24,7 +24,6 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from core import mail
-from core.mail import EmailNotSent
 from core.models import ClinicProfile
 from leads.models import Lead, Subscriber
 
@@ -33,8 +32,6 @@ logger = logging.getLogger(__name__)
 SWEEP_WINDOW = timedelta(days=7)
 SWEEP_GRACE = timedelta(minutes=5)
 STALE_RUNNING = timedelta(minutes=15)
-
-__all__ = ["EmailNotSent", "enqueue_unsent_emails"]
 
 
 @task
