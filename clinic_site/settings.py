@@ -238,6 +238,26 @@ DEFAULT_FROM_EMAIL = read_env(
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LEADS_NOTIFY_EMAILS = read_env("LEADS_NOTIFY_EMAILS", "list", default=[])
 
+
+def read_positive_int(name, default, minimum=1):
+    value = read_env(name, "int", default=default)
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+# Retries of every email (lead, sign-up and staff emails, newsletter, digest):
+# tries per email before a temporary failure counts as failed, and seconds
+# before the first retry, doubling with each further try (at most an hour).
+# NEWSLETTER_MAX_ATTEMPTS and NEWSLETTER_RETRY_SECONDS, their former names,
+# are still read when the new ones are not set.
+MAIL_MAX_ATTEMPTS = read_positive_int(
+    "MAIL_MAX_ATTEMPTS", read_positive_int("NEWSLETTER_MAX_ATTEMPTS", 8)
+)
+MAIL_RETRY_SECONDS = read_positive_int(
+    "MAIL_RETRY_SECONDS", read_positive_int("NEWSLETTER_RETRY_SECONDS", 60, 0), 0
+)
+
 # Behind a TLS-terminating proxy: the header it sets, e.g.
 # "HTTP_X_FORWARDED_PROTO,https". Leave unset when nothing sits in front.
 PROXY_SSL_HEADER = read_env("DJANGO_PROXY_SSL_HEADER", "tuple", default=())
@@ -318,20 +338,8 @@ if LEADS_EMAIL_SWEEP_SECONDS < 1:
 
 # --- leads: newsletter delivery (issue 6) -----------------------------------
 
-
-def read_positive_int(name, default, minimum=1):
-    value = read_env(name, "int", default=default)
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
-    return value
-
-
 # Emails sent per batch, over one SMTP connection.
 NEWSLETTER_BATCH_SIZE = read_positive_int("NEWSLETTER_BATCH_SIZE", 200)
-# Tries per email before a temporary failure shows as failed in the admin.
-NEWSLETTER_MAX_ATTEMPTS = read_positive_int("NEWSLETTER_MAX_ATTEMPTS", 5)
-# Seconds before the first retry; doubles with each further attempt.
-NEWSLETTER_RETRY_SECONDS = read_positive_int("NEWSLETTER_RETRY_SECONDS", 300, 0)
 # Seconds after which a batch claimed by a worker that went silent is resent.
 NEWSLETTER_CLAIM_TIMEOUT = read_positive_int("NEWSLETTER_CLAIM_TIMEOUT", 900, 0)
 # How often the worker looks for posts that went public and unfinished sends.

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.models import ClinicProfile
+from core.models import ClinicProfile, SuppressedAddress
 
 
 @admin.register(ClinicProfile)
@@ -31,4 +31,22 @@ class ClinicProfileAdmin(admin.ModelAdmin):
         return not ClinicProfile.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SuppressedAddress)
+class SuppressedAddressAdmin(admin.ModelAdmin):
+    """Addresses no email goes to. Rows come from the mail pipeline only;
+    deleting one lets the site mail that address again."""
+
+    list_display = ["address", "reason", "detail", "created_at"]
+    list_filter = ["reason", "created_at"]
+    search_fields = ["address"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["address", "reason", "detail", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

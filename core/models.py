@@ -165,3 +165,28 @@ class SpoolReceipt(models.Model):
 
     def __str__(self):
         return self.entry_id
+
+
+class SuppressedAddress(models.Model):
+    """An email address the site never mails again: it bounced or complained."""
+
+    class Reason(models.TextChoices):
+        BOUNCED = "bounced", "Bounced (refused for good by the mail server)"
+        COMPLAINED = "complained", "Complained (reported the mail as spam)"
+
+    address = models.EmailField(
+        max_length=254, unique=True, help_text="Stored in lowercase."
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    detail = models.CharField(
+        max_length=200, blank=True, help_text="What the mail server answered."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "suppressed email address"
+        verbose_name_plural = "suppressed email addresses"
+
+    def __str__(self):
+        return self.address

@@ -1,105 +1,42 @@
-"""Background email for leads and subscribers.
+"""Background email for leads and subscribers: thin entry points over core.mail.
 
 Tasks take primary keys and are enqueued in the same transaction as the row
 they are about, so the database task table works as an outbox. Each row
 records when its emails went out (``confirmation_sent_at``,
 ``notification_sent_at``): a task whose row already says "sent" does
 nothing, and the sweep re-enqueues whatever is still unsent after a failed
-task, a crashed worker or a lost task row. The database backend never
-retries a task by itself, so a failed send re-enqueues itself with backoff.
+task, a crashed worker or a lost task row. Building, suppression, failure
+classification and the retry backoff are the mail pipeline's
+(``core.mail.deliver``), the same for every email of the site.
 
-Nothing here logs addresses or message text, and exceptions are replaced by
-ones without personal data before the task table stores their traceback.
+Staff emails name no person and no condition: the lead's number and a link
+to it in the back office. Emails to the person repeat nothing they wrote.
 """
 
 import logging
-import smtplib
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
 from django.tasks import task
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
+from core import mail
 from core.models import ClinicProfile
 from leads.models import Lead, Subscriber
-from leads.models.lead import Interest
 
 logger = logging.getLogger(__name__)
 
-SEND_ERRORS = (smtplib.SMTPException, OSError)
-RETRY_LIMIT = 8
-RETRY_BASE_SECONDS = 60
-RETRY_MAX_SECONDS = 3600
 SWEEP_WINDOW = timedelta(days=7)
 SWEEP_GRACE = timedelta(minutes=5)
 STALE_RUNNING = timedelta(minutes=15)
 
 
-class EmailNotSent(Exception):
-    """Sending failed for good; the message names no person."""
-
-
-def build_email(template, subject, to, context, reply_to=None):
-    """A text and HTML email from templates/leads/email/<template>.txt/.html."""
-    context = {
-        "clinic": ClinicProfile.current(),
-        "site_url": settings.SITE_URL,
-        **context,
-    }
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"leads/email/{template}.txt", context),
-        to=to,
-        reply_to=reply_to,
-    )
-    message.attach_alternative(
-        render_to_string(f"leads/email/{template}.html", context), "text/html"
-    )
-    return message
-
-
-def retry_delay(attempt: int) -> timedelta:
-    return timedelta(seconds=min(RETRY_BASE_SECONDS * 2**attempt, RETRY_MAX_SECONDS))
-
-
-def is_permanent_refusal(error: Exception) -> bool:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in error.recipients.values())
-    return False
-
-
-def deliver(message, *, task_function, pk, attempt, mark_sent, on_refused=None):
-    """Send one message; on failure re-enqueue ``task_function`` with backoff."""
-    name = task_function.name
-    try:
-        message.send()
-    except SEND_ERRORS as error:
-        if is_permanent_refusal(error):
-            logger.warning("%s pk=%s: the mail server refused the address", name, pk)
-            if on_refused:
-                on_refused()
-            return "refused"
-        reason = type(error).__name__
-        backend = task_function.get_backend()
-        if attempt + 1 >= RETRY_LIMIT or not backend.supports_defer:
-            logger.error("%s pk=%s failed (%s); left for the sweep", name, pk, reason)
-            raise EmailNotSent(f"{name} pk={pk}: {reason}") from None
-        run_after = timezone.now() + retry_delay(attempt)
-        task_function.using(run_after=run_after).enqueue(pk, attempt + 1)
-        logger.warning("%s pk=%s failed (%s); retry %s", name, pk, reason, attempt + 1)
-        return "retry scheduled"
-    mark_sent()
-    return "sent"
-
-
 @task
 def send_lead_confirmation(lead_id: int, attempt: int = 0) -> str:
-    """Tell the person their request arrived (without repeating their message)."""
+    """Tell the person their request arrived, repeating nothing they wrote."""
     lead = (
         Lead.objects.filter(pk=lead_id, confirmation_sent_at__isnull=True)
         .exclude(status=Lead.Status.SPAM)
@@ -108,15 +45,16 @@ def send_lead_confirmation(lead_id: int, attempt: int = 0) -> str:
     if lead is None:
         return "nothing to send"
     clinic = ClinicProfile.current()
-    message = build_email(
-        "lead_confirmation",
-        f"We received your request — {clinic.name}",
-        [lead.email],
-        {"lead": lead},
+    message = mail.build_email(
+        "leads/lead_confirmation",
+        subject=f"We received your request — {clinic.name}",
+        to=[lead.email],
+        context={"is_urgent": lead.is_urgent},
         # A reply reaches the front desk rather than an unread sender box.
         reply_to=[clinic.email] if clinic.email else None,
+        headers={"Message-ID": mail.message_id("lead-confirmation", lead_id)},
     )
-    return deliver(
+    return mail.deliver(
         message,
         task_function=send_lead_confirmation,
         pk=lead_id,
@@ -127,9 +65,15 @@ def send_lead_confirmation(lead_id: int, attempt: int = 0) -> str:
     )
 
 
+def notification_subject(lead) -> str:
+    """The same two subjects for every lead: no name, no condition."""
+    subject = "New consultation request"
+    return f"Urgent: {subject}" if lead.is_urgent else subject
+
+
 @task
 def send_lead_notification(lead_id: int, attempt: int = 0) -> str:
-    """Tell the front desk about a new lead: name, interests, urgency, admin link."""
+    """Tell the front desk a lead arrived: its number and admin link only."""
     recipients = settings.LEADS_NOTIFY_EMAILS
     lead = (
         Lead.objects.filter(pk=lead_id, notification_sent_at__isnull=True)
@@ -138,19 +82,18 @@ def send_lead_notification(lead_id: int, attempt: int = 0) -> str:
     )
     if lead is None or not recipients:
         return "nothing to send"
-    prefix = "URGENT — " if lead.is_urgent else ""
-    interests = [Interest(value).label for value in lead.interests if value in Interest]
-    message = build_email(
-        "lead_notification",
-        f"{prefix}New consultation request from {lead.full_name}",
-        recipients,
-        {
-            "lead": lead,
-            "interests": interests,
-            "admin_url": settings.SITE_URL + lead.get_absolute_url(),
+    message = mail.build_email(
+        "leads/lead_notification",
+        subject=notification_subject(lead),
+        to=recipients,
+        context={
+            "subject": notification_subject(lead),
+            "number": lead.pk,
+            "admin_url": mail.absolute_url(lead.get_absolute_url()),
         },
+        headers={"Message-ID": mail.message_id("lead-notification", lead_id)},
     )
-    return deliver(
+    return mail.deliver(
         message,
         task_function=send_lead_notification,
         pk=lead_id,
@@ -172,11 +115,14 @@ def send_subscription_confirmation(subscriber_id: int, attempt: int = 0) -> str:
     if subscriber is None:
         return "nothing to send"
     clinic = ClinicProfile.current()
-    message = build_email(
-        "subscribe_confirmation",
-        f"Please confirm your subscription to {clinic.name}",
-        [subscriber.email],
-        {"subscriber": subscriber, "confirm_url": subscriber.get_confirm_url()},
+    message = mail.build_email(
+        "leads/subscribe_confirmation",
+        subject=f"Please confirm your subscription to {clinic.name}",
+        to=[subscriber.email],
+        context={
+            "is_weekly": subscriber.frequency == Subscriber.Frequency.WEEKLY,
+            "confirm_url": subscriber.get_confirm_url(),
+        },
     )
 
     def mark_bounced():
@@ -185,7 +131,7 @@ def send_subscription_confirmation(subscriber_id: int, attempt: int = 0) -> str:
             status=Subscriber.Status.BOUNCED, bounced_at=now, updated_at=now
         )
 
-    return deliver(
+    return mail.deliver(
         message,
         task_function=send_subscription_confirmation,
         pk=subscriber_id,
@@ -193,7 +139,7 @@ def send_subscription_confirmation(subscriber_id: int, attempt: int = 0) -> str:
         mark_sent=lambda: Subscriber.objects.filter(pk=subscriber_id).update(
             confirmation_sent_at=timezone.now()
         ),
-        on_refused=mark_bounced,
+        on_bounce=mark_bounced,
     )
 
 
@@ -224,14 +170,21 @@ def enqueue_unsent_emails(now=None) -> int:
     since, before = now - SWEEP_WINDOW, now - SWEEP_GRACE
     queued = queued_task_keys(now)
     wanted = []
-    for lead in Lead.objects.owing_emails(since, before):
-        if lead.confirmation_sent_at is None:
+    # Mail to a suppressed address would only be skipped again.
+    staff = mail.deliverable(settings.LEADS_NOTIFY_EMAILS)
+    person_suppressed = mail.is_suppressed_expression("email")
+    leads = Lead.objects.owing_emails(since, before).annotate(
+        person_suppressed=person_suppressed
+    )
+    for lead in leads:
+        if lead.confirmation_sent_at is None and not lead.person_suppressed:
             wanted.append((send_lead_confirmation, lead.pk))
-        if lead.notification_sent_at is None and settings.LEADS_NOTIFY_EMAILS:
+        if lead.notification_sent_at is None and staff:
             wanted.append((send_lead_notification, lead.pk))
     for pk in (
         Subscriber.objects.owing_confirmation(since)
         .filter(updated_at__lt=before)
+        .exclude(person_suppressed)
         .values_list("pk", flat=True)
     ):
         wanted.append((send_subscription_confirmation, pk))

@@ -191,7 +191,7 @@ def fail_exhausted_deliveries(now=None) -> int:
     """Give up on deliveries whose worker died on each of their last attempts."""
     return (
         Delivery.objects.abandoned(now)
-        .filter(attempts__gte=settings.NEWSLETTER_MAX_ATTEMPTS)
+        .filter(attempts__gte=settings.MAIL_MAX_ATTEMPTS)
         .update(
             status=Delivery.Status.FAILED,
             claimed_by="",

@@ -1,25 +1,17 @@
-"""The newsletter's emails: one post, or a week's digest, for one subscriber."""
+"""The newsletter's emails: one post, or a week's digest, for one subscriber.
+
+Built with the mail pipeline (``core.mail``): its templates, clinic context,
+clean headers, one-click unsubscribe headers and fixed Message-IDs.
+"""
 
 from datetime import timedelta
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from blog.models import Post
-from core.models import ClinicProfile
+from core import mail
 from leads.models import Subscriber
-
-
-def _clean_header(value: str) -> str:
-    """Collapse line breaks and runs of spaces, so a title can't add headers."""
-    return " ".join(str(value).split())
-
-
-def _absolute(url: str) -> str:
-    return url if url.startswith(("http://", "https://")) else settings.SITE_URL + url
 
 
 def _tracked(url: str, campaign: str) -> str:
@@ -34,62 +26,44 @@ def post_context(post) -> dict:
     image = None
     if post.hero_image:
         image = {
-            "url": _absolute(post.hero_image.url),
+            "url": mail.absolute_url(post.hero_image.url),
             "alt": post.hero_image_alt,
             "width": post.hero_image_width,
             "height": post.hero_image_height,
         }
     return {
         "post": post,
-        "title": _clean_header(post.title),
+        "title": mail.clean_header(post.title),
         "summary": post.summary.strip(),
-        "post_url": _tracked(_absolute(post.get_absolute_url()), post.slug),
+        "post_url": _tracked(mail.absolute_url(post.get_absolute_url()), post.slug),
         "image": image,
     }
 
 
 def common_context() -> dict:
-    clinic = ClinicProfile.current()
-    address = ", ".join(
-        part
-        for part in [
-            clinic.street_address,
-            clinic.city,
-            " ".join(p for p in [clinic.region, clinic.postcode] if p),
-        ]
-        if part
-    )
     return {
-        "clinic": clinic,
-        "clinic_address": address,
-        "site_url": settings.SITE_URL,
-        "blog_url": _absolute(reverse("blog:post_list")),
+        **mail.clinic_context(),
+        "blog_url": mail.absolute_url(reverse("blog:post_list")),
     }
 
 
 def build_email(template, subject, context, *, to, unsubscribe_url):
     """An HTML and text email with the one-click unsubscribe headers."""
-    context = {**context, "email": to, "unsubscribe_url": unsubscribe_url}
-    message = EmailMultiAlternatives(
-        subject=_clean_header(subject),
-        body=render_to_string(f"newsletter/email/{template}.txt", context),
+    return mail.build_email(
+        f"newsletter/{template}",
+        subject=subject,
         to=[to],
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        shared=context,
+        context={"email": to, "unsubscribe_url": unsubscribe_url},
+        headers=mail.bulk_headers(unsubscribe_url),
     )
-    message.attach_alternative(
-        render_to_string(f"newsletter/email/{template}.html", context), "text/html"
-    )
-    return message
 
 
 def build_post_email(post, subscriber, *, common=None, shared=None):
     context = {
         **(common or common_context()),
         **(shared or post_context(post)),
-        "first_name": _clean_header(subscriber.first_name),
+        "first_name": mail.clean_header(subscriber.first_name),
         "frequency": "every new post",
     }
     return build_email(
@@ -109,7 +83,7 @@ def build_digest_email(digest, posts, subscriber, *, common=None):
         "posts": [post_context(post) for post in posts],
         "week_start": digest.week_start,
         "week_end": week_end,
-        "first_name": _clean_header(subscriber.first_name),
+        "first_name": mail.clean_header(subscriber.first_name),
         "frequency": "a weekly digest",
     }
     subject = f"This week on the {common['clinic'].name} blog"
@@ -123,14 +97,8 @@ def build_digest_email(digest, posts, subscriber, *, common=None):
 
 
 def delivery_message_id(delivery) -> str:
-    """The same Message-ID every time a delivery is sent.
-
-    If a worker dies after the mail server accepted a message but before the
-    delivery was marked sent, the delivery is sent again later; a fixed
-    Message-ID lets receiving servers and mail clients drop the repeat.
-    """
-    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
-    return f"<newsletter-delivery-{delivery.pk}@{domain}>"
+    """The same Message-ID every time a delivery is sent (see core.mail)."""
+    return mail.message_id("newsletter-delivery", delivery.pk)
 
 
 class MessageBuilder:
@@ -173,10 +141,10 @@ class MessageBuilder:
         )
 
 
-def send_test_email(post_id: int, email: str, first_name: str = "") -> None:
+def send_test_email(post_id: int, email: str, first_name: str = "") -> str:
     """Email a post, as subscribers will see it, to a member of staff."""
     post = Post.objects.get(pk=post_id)
     stand_in = Subscriber(pk=0, email=email, first_name=first_name)
     message = build_post_email(post, stand_in)
     message.subject = f"[Test] {message.subject}"
-    message.send()
+    return mail.send(message).outcome

@@ -100,7 +100,7 @@ class DeliveryQuerySet(models.QuerySet):
         abandoned = Q(
             status=Delivery.Status.SENDING,
             claimed_at__lt=now - timeout,
-            attempts__lt=settings.NEWSLETTER_MAX_ATTEMPTS,
+            attempts__lt=settings.MAIL_MAX_ATTEMPTS,
         )
         public_posts = Post.objects.published().filter(notify_subscribers=True)
         return self.filter(due | abandoned).filter(

@@ -3,15 +3,15 @@
 A batch claims up to NEWSLETTER_BATCH_SIZE deliveries (``SELECT ... FOR
 UPDATE SKIP LOCKED`` on PostgreSQL; SQLite serialises writers, and the claim
 is a conditional UPDATE either way), then marks each row sent as soon as the
-mail server has accepted it.
+mail server has accepted it. Suppression, the classification of failures
+and the backoff are the mail pipeline's (``core.mail``), shared with every
+other email of the site; this module maps its outcomes onto delivery rows.
 """
 
 import contextlib
 import logging
-import smtplib
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
 from time import monotonic
 
 from django.conf import settings
@@ -20,6 +20,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core import mail
+from core.mail import Outcome
+from core.mail.failures import SEND_ERRORS
 from leads.models import Subscriber
 from newsletter.emails import MessageBuilder
 from newsletter.models import Delivery
@@ -37,6 +40,7 @@ class BatchResult:
     counts: dict = field(default_factory=dict)
 
     def add(self, outcome):
+        outcome = str(outcome)
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
 
 
@@ -85,12 +89,13 @@ def send_batch(size: int | None = None) -> BatchResult:
     connection = mailers.default
     try:
         connection.open()
-    except (OSError, smtplib.SMTPException) as error:
+    except SEND_ERRORS as error:
         for delivery in deliveries:
-            _retry_later(delivery, token, _describe(error))
-            result.add("retry")
+            _retry_later(delivery, token, mail.describe(error))
+            result.add(Outcome.RETRY)
         logger.warning(
-            "Mail server unavailable (%s); batch will be retried", _code(error)
+            "Mail server unavailable (%s); batch will be retried",
+            mail.log_reason(error),
         )
         return result
     renewed = monotonic()
@@ -101,10 +106,10 @@ def send_batch(size: int | None = None) -> BatchResult:
                 renewed = monotonic()
             outcome = _send_one(connection, builder, delivery, token)
             result.add(outcome)
-            if outcome == "disconnected":
+            if outcome == Outcome.DISCONNECTED:
                 for rest in deliveries[index + 1 :]:
                     _retry_later(rest, token, "The mail server closed the connection.")
-                    result.add("retry")
+                    result.add(Outcome.RETRY)
                 break
     finally:
         with contextlib.suppress(OSError):  # smtplib's errors are OSErrors too
@@ -136,48 +141,33 @@ def _send_one(connection, builder, delivery, token) -> str:
         skipped = Delivery.objects.filter(
             pk=delivery.pk, claimed_by=token, status=Delivery.Status.SENDING
         ).update(status=Delivery.Status.SKIPPED, claimed_by="", updated_at=now)
-        return "skipped" if skipped else "lost_claim"
+        return Outcome.SKIPPED if skipped else "lost_claim"
     try:
         message = builder.build(delivery)
     except Exception as error:  # a broken post must not stop the batch
         logger.exception("Could not build newsletter delivery %s", delivery.pk)
         _retry_later(delivery, token, f"Could not build the email: {error}")
-        return "retry"
+        return Outcome.RETRY
     if message is None:
         _finish(delivery, token, Delivery.Status.SKIPPED, "Nothing left to send.")
-        return "skipped"
-    try:
-        connection.send_messages([message])
-    except smtplib.SMTPRecipientsRefused as error:
-        code, _ = next(iter(error.recipients.values()), (0, b""))
-        if 500 <= code < 600:
-            _bounce(delivery, token, _describe(error))
-            return "bounced"
-        _retry_later(delivery, token, _describe(error))
-        return "retry"
-    except (smtplib.SMTPServerDisconnected, smtplib.SMTPSenderRefused) as error:
-        _retry_later(delivery, token, _describe(error))
-        return "disconnected"
-    except smtplib.SMTPResponseException as error:
-        if 500 <= error.smtp_code < 600:
-            _finish(delivery, token, Delivery.Status.FAILED, _describe(error))
-            return "failed"
-        _retry_later(delivery, token, _describe(error))
-        return "retry"
-    except (ValueError, UnicodeError) as error:  # an address SMTP cannot carry
-        _finish(delivery, token, Delivery.Status.FAILED, f"Invalid address: {error}")
-        return "failed"
-    except OSError as error:  # socket errors and timeouts: the connection is gone
-        _retry_later(delivery, token, _describe(error))
-        return "disconnected"
-    Delivery.objects.filter(pk=delivery.pk, claimed_by=token).update(
-        status=Delivery.Status.SENT,
-        sent_at=timezone.now(),
-        claimed_by="",
-        last_error="",
-        updated_at=timezone.now(),
-    )
-    return "sent"
+        return Outcome.SKIPPED
+    sent = mail.send(message, connection)
+    if sent.outcome == Outcome.SENT:
+        Delivery.objects.filter(pk=delivery.pk, claimed_by=token).update(
+            status=Delivery.Status.SENT,
+            sent_at=timezone.now(),
+            claimed_by="",
+            last_error="",
+            updated_at=timezone.now(),
+        )
+    elif sent.outcome == Outcome.BOUNCED:
+        _bounce(delivery, token, sent.error)
+    elif sent.outcome in (Outcome.SKIPPED, Outcome.FAILED):
+        status = Delivery.Status(sent.outcome)  # same names: skipped, failed
+        _finish(delivery, token, status, sent.error)
+    else:
+        _retry_later(delivery, token, sent.error)
+    return str(sent.outcome)
 
 
 def _finish(delivery, token, status, error=""):
@@ -187,7 +177,8 @@ def _finish(delivery, token, status, error=""):
 
 
 def _bounce(delivery, token, error):
-    """A permanent refusal: stop all mail to that address."""
+    """A permanent refusal: the pipeline has suppressed the address; the
+    subscriber shows as bounced too."""
     now = timezone.now()
     with transaction.atomic():
         _finish(delivery, token, Delivery.Status.BOUNCED, error)
@@ -197,35 +188,16 @@ def _bounce(delivery, token, error):
 
 
 def _retry_later(delivery, token, error):
-    """A temporary failure: back off exponentially, then give up."""
+    """A temporary failure: back off with the pipeline's rule, then give up."""
     now = timezone.now()
     attempts = max(delivery.attempts, 1)  # already counted when it was claimed
-    if attempts >= settings.NEWSLETTER_MAX_ATTEMPTS:
+    if not mail.may_retry(attempts):
         _finish(delivery, token, Delivery.Status.FAILED, error)
         return
-    delay = settings.NEWSLETTER_RETRY_SECONDS * 2 ** (attempts - 1)
     Delivery.objects.filter(pk=delivery.pk, claimed_by=token).update(
         status=Delivery.Status.QUEUED,
         claimed_by="",
-        next_attempt_at=now + timedelta(seconds=delay),
+        next_attempt_at=now + mail.retry_delay(attempts),
         last_error=error[:500],
         updated_at=now,
     )
-
-
-def _code(error):
-    return getattr(error, "smtp_code", None) or type(error).__name__
-
-
-def _describe(error) -> str:
-    """A short description for the admin (may name the address; never logged)."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        code, text = next(iter(error.recipients.values()), (0, b""))
-        return f"Refused by the mail server: {code} {_text(text)}"
-    if isinstance(error, smtplib.SMTPResponseException):
-        return f"Mail server answered {error.smtp_code} {_text(error.smtp_error)}"
-    return f"{type(error).__name__}: {error}"
-
-
-def _text(value):
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)

@@ -40,8 +40,7 @@ def send_newsletter_test(post_id: int, user_id: int) -> str:
     user = get_user_model().objects.filter(pk=user_id).exclude(email="").first()
     if user is None:
         return "no address"
-    emails.send_test_email(post_id, user.email, user.first_name)
-    return "sent"
+    return emails.send_test_email(post_id, user.email, user.first_name)
 
 
 def enqueue_send_batches(count: int) -> int:

@@ -80,8 +80,8 @@ def text_part(message):
 
 @pytest.fixture
 def fast_retries(settings):
-    settings.NEWSLETTER_RETRY_SECONDS = 0
-    settings.NEWSLETTER_MAX_ATTEMPTS = 3
+    settings.MAIL_RETRY_SECONDS = 0
+    settings.MAIL_MAX_ATTEMPTS = 3
 
 
 # --- Who gets a post ---------------------------------------------------------
@@ -384,7 +384,7 @@ def test_temporary_failure_is_retried_and_then_sent(smtp_server, fast_retries):
 
 
 def test_temporary_failure_waits_for_its_backoff_before_retrying(smtp_server, settings):
-    settings.NEWSLETTER_RETRY_SECONDS = 300
+    settings.MAIL_RETRY_SECONDS = 300
     make_subscriber("ana@example.com")
     smtp_server.defer.add("ana@example.com")
     make_post()
@@ -489,7 +489,7 @@ def test_batch_abandoned_by_a_dead_worker_is_sent_once_after_the_claim_timeout(
 
 def test_delivery_whose_worker_always_dies_is_given_up_as_failed(settings):
     settings.NEWSLETTER_CLAIM_TIMEOUT = 0
-    settings.NEWSLETTER_MAX_ATTEMPTS = 2
+    settings.MAIL_MAX_ATTEMPTS = 2
     make_subscriber("ana@example.com")
     make_post()
     announcing.sweep()
