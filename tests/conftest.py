@@ -361,17 +361,25 @@ def make_staff_with_totp(make_staff):
 def sign_in():
     """Sign in through the staff pages: password, then the second step.
 
-    ``sign_in(client, username, code=...)`` returns the last response;
-    extra keyword arguments (REMOTE_ADDR, HTTP_X_REAL_IP) go with each request.
+    ``sign_in(client, username, secret=...)`` answers with the authenticator
+    app's current code, ``code=...`` with a given (recovery) code. Returns the
+    last response; extra keyword arguments (REMOTE_ADDR, HTTP_X_REAL_IP) go
+    with each request.
     """
     from django.urls import reverse
 
-    def sign_in(client, username, password=STAFF_PASSWORD, code=None, **extra):
+    def sign_in(
+        client, username, password=STAFF_PASSWORD, code=None, secret=None, **extra
+    ):
         response = client.post(
             reverse("account_login"),
             {"login": username, "password": password},
             **extra,
         )
+        if secret is not None:
+            # Computed only now: hashing the password takes a while, and the
+            # app's code changes every 30 seconds.
+            code = current_totp_code(secret)
         if code is not None:
             response = client.post(reverse("mfa_authenticate"), {"code": code}, **extra)
         return response
