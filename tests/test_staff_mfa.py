@@ -275,3 +275,23 @@ def _all_users():
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.all()
+
+
+def test_staff_can_reset_a_forgotten_password_by_email(client, make_staff, mailoutbox):
+    make_staff("Front desk", username="frontdesk", email="desk@clinic.example")
+
+    response = client.post(
+        reverse("account_reset_password"), {"email": "desk@clinic.example"}
+    )
+
+    assert response.status_code == 302
+    assert [message.to for message in mailoutbox] == [["desk@clinic.example"]]
+
+
+def test_a_password_reset_for_an_unknown_address_sends_nothing(client, mailoutbox):
+    response = client.post(
+        reverse("account_reset_password"), {"email": "stranger@example.com"}
+    )
+
+    assert response.status_code == 302
+    assert mailoutbox == []
