@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
 from django.db import connection
 from django.db.models import F, Q
 from django.http import HttpResponse, JsonResponse
@@ -148,8 +149,9 @@ def post_detail(request, slug):
 
 @require_safe
 @staff_member_required
+@permission_required("blog.change_post", raise_exception=True)
 def post_preview(request, pk):
-    """Any post, public or not, as it will look; for staff, linked from the admin."""
+    """Any post, public or not, as it will look; for the staff who edit posts."""
     post = get_object_or_404(detail_queryset(), pk=pk)
     return render_post(request, post, preview=True)
 

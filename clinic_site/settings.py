@@ -83,7 +83,11 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_tasks_db",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "core",
+    "staff",
     "blog",
     "selfcheck",
     "leads",
@@ -99,7 +103,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "staff.middleware.StaffSessionMiddleware",
     "leads.middleware.AttributionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -180,7 +186,6 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_LOCKOUT_TEMPLATE = "axes_lockout.html"
 AXES_VERBOSE = False
 
@@ -395,3 +400,43 @@ BLOG_LIKES_PER_HOUR = read_env("BLOG_LIKES_PER_HOUR", "int", default=60)
 for _name in ("BLOG_COMMENTS_PER_HOUR", "BLOG_LIKES_PER_HOUR"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a whole number of at least 1")
+
+# --- staff: sign-in, second factor, lockout (issue 10) ---------------------
+# Staff sign in through django-allauth (username and password, then an
+# authenticator app, a passkey or a recovery code); the admin's own login
+# page sends them there. Nobody can sign up: staff accounts are made in the
+# admin.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "admin:index"
+ACCOUNT_ADAPTER = "staff.adapter.StaffAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+# Failed passwords are counted by django-axes (below); allauth's own
+# per-username limit would let anyone lock a named person out.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = "Clinic back office"
+MFA_PASSKEY_LOGIN_ENABLED = False
+# Passkeys need https, except on http://localhost during development.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+
+# Without a second factor a staff member sees only the page that sets one up.
+# On by default in production, off under `make run`.
+STAFF_MFA_REQUIRED = read_env("STAFF_MFA_REQUIRED", "bool", default=not DEBUG)
+# A staff session ends after this many minutes without a request.
+STAFF_SESSION_IDLE_MINUTES = read_positive_int("STAFF_SESSION_IDLE_MINUTES", 120)
+# Exports and the personal-data tool ask for the second factor again when the
+# last check is older than this.
+STAFF_RECENT_MFA_MINUTES = 15
+
+# Failed logins count per real client address (behind the proxy too) and per
+# address and username: one address cannot lock out everyone behind the
+# proxy, and many addresses cannot lock out one named person; the attacking
+# address itself is locked. Lockouts expire after AXES_COOLOFF_TIME and are
+# listed in the admin under "Access attempts".
+AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
+AXES_LOCKOUT_PARAMETERS = ["ip_address", ["username", "ip_address"]]

@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
@@ -21,6 +22,9 @@ sitemaps = {
 admin.site.site_header = "Clinic back office"
 admin.site.site_title = "Clinic back office"
 admin.site.index_title = "Today's work"
+# Staff sign in (with their second factor) on the staff pages, never on the
+# admin's password-only form.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -41,6 +45,7 @@ urlpatterns = [
     path("blog/", include("blog.urls")),
     path("self-check/", include("selfcheck.urls")),
     path("", include("leads.urls")),
+    path("staff/", include("staff.urls")),
     path("admin/", admin.site.urls),
     # Uploads are few and small (post images, the logo), so the app serves
     # them itself instead of needing a separate web server.

@@ -34,6 +34,7 @@ from leads.admin_filters import (
 )
 from leads.models import BlockedDomain, Lead, LeadEvent, LeadNote, Subscriber
 from leads.models.lead import NOT_CHECKED, LeadChangedError
+from staff.mfa import recent_second_factor_required
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +155,7 @@ class CsvExportMixin:
             *super().get_urls(),
         ]
 
+    @recent_second_factor_required
     def export_view(self, request):
         if not self.has_export_permission(request):
             raise PermissionDenied
@@ -459,12 +461,14 @@ class LeadAdmin(CsvExportMixin, admin.ModelAdmin):
         self.message_user(request, f"{count} lead(s) moved back to New.")
 
     @admin.action(description="Export to CSV", permissions=["export"])
+    @recent_second_factor_required
     def export_csv(self, request, queryset):
         return self.export(queryset)
 
     @admin.action(
         description="Export to CSV, including messages", permissions=["export"]
     )
+    @recent_second_factor_required
     def export_csv_with_messages(self, request, queryset):
         return self.export(queryset, with_message=True)
 
@@ -475,6 +479,7 @@ class LeadAdmin(CsvExportMixin, admin.ModelAdmin):
         description="Find everything stored for this person's email",
         permissions=["privacy"],
     )
+    @recent_second_factor_required
     def find_personal_data(self, request, queryset):
         emails = {email.lower() for email in queryset.values_list("email", flat=True)}
         emails.discard("")
@@ -524,6 +529,7 @@ class LeadAdmin(CsvExportMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/leads/lead/dashboard.html", context)
 
     @method_decorator(sensitive_post_parameters("email"))
+    @recent_second_factor_required
     def privacy_view(self, request):
         if not self.has_privacy_permission(request):
             raise PermissionDenied
@@ -627,6 +633,7 @@ class SubscriberAdmin(CsvExportMixin, admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     @admin.action(description="Export to CSV", permissions=["export"])
+    @recent_second_factor_required
     def export_csv(self, request, queryset):
         return self.export(queryset)
 

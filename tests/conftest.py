@@ -318,3 +318,70 @@ def make_post(db):
 @pytest.fixture
 def post(make_post):
     return make_post()
+
+
+# --- staff sign-in fixtures ----------------------------------------------------
+STAFF_PASSWORD = "correct horse 42"
+
+
+def current_totp_code(secret):
+    """The code an authenticator app shows now for ``secret``."""
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+@pytest.fixture
+def totp_code():
+    return current_totp_code
+
+
+@pytest.fixture
+def make_staff_with_totp(make_staff):
+    """A builder of staff who set up an authenticator app and recovery codes.
+
+    Returns ``(user, secret, recovery_codes)``.
+    """
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    def make(*groups, **fields):
+        user = make_staff(*groups, **fields)
+        secret = generate_totp_secret()
+        TOTP.activate(user, secret)
+        codes = RecoveryCodes.activate(user).generate_codes()
+        return user, secret, codes
+
+    return make
+
+
+@pytest.fixture
+def sign_in():
+    """Sign in through the staff pages: password, then the second step.
+
+    ``sign_in(client, username, secret=...)`` answers with the authenticator
+    app's current code, ``code=...`` with a given (recovery) code. Returns the
+    last response; extra keyword arguments (REMOTE_ADDR, HTTP_X_REAL_IP) go
+    with each request.
+    """
+    from django.urls import reverse
+
+    def sign_in(
+        client, username, password=STAFF_PASSWORD, code=None, secret=None, **extra
+    ):
+        response = client.post(
+            reverse("account_login"),
+            {"login": username, "password": password},
+            **extra,
+        )
+        if secret is not None:
+            # Computed only now: hashing the password takes a while, and the
+            # app's code changes every 30 seconds.
+            code = current_totp_code(secret)
+        if code is not None:
+            response = client.post(reverse("mfa_authenticate"), {"code": code}, **extra)
+        return response
+
+    return sign_in

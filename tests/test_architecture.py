@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["core", "blog", "selfcheck", "leads", "newsletter", "clinic_site"]
+LAYERS = ["core", "staff", "blog", "selfcheck", "leads", "newsletter", "clinic_site"]
 MAX_MODULE_LINES = 400
 
 
