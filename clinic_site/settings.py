@@ -4,6 +4,7 @@ Every variable is documented in README.md and .env.example.
 """
 
 import re
+import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -98,7 +99,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "leads.middleware.AttributionMiddleware",
+    "leads.attribution.AttributionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -285,12 +286,26 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# --- leads: consultation requests and newsletter sign-ups --------------------
-LEADS_RATE_LIMITS_ENABLED = read_env("LEADS_RATE_LIMITS_ENABLED", "bool", default=True)
+
+# --- public forms: contact, sign-up, comment, like (core.protections) ---------
+def read_renamed(name, old_names, kind="str", default=None):
+    """``name``, or else the first of its deprecated old names that is set."""
+    for old_name in old_names:
+        if name not in env and old_name in env:
+            warnings.warn(
+                f"{old_name} is deprecated; use {name}", FutureWarning, stacklevel=2
+            )
+            return read_env(old_name, kind)
+    return read_env(name, kind, default=default)
 
 
-def read_rate(name, default):
+def read_rate(name, default, old_per_hour_name=None):
     """A rate such as "5/10m": at most 5 requests per 10 minutes per IP."""
+    if old_per_hour_name and name not in env and old_per_hour_name in env:
+        count = read_renamed(name, [old_per_hour_name], "int")
+        if count < 1:
+            raise ImproperlyConfigured(f"{old_per_hour_name} must be at least 1")
+        return f"{count}/h"
     value = read_env(name, default=default).strip()
     if not re.fullmatch(r"[1-9]\d*/(?:[1-9]\d*)?[smhd]", value):
         raise ImproperlyConfigured(
@@ -300,9 +315,21 @@ def read_rate(name, default):
     return value
 
 
+PUBLIC_FORM_RATE_LIMITS_ENABLED = read_renamed(
+    "PUBLIC_FORM_RATE_LIMITS_ENABLED",
+    ["LEADS_RATE_LIMITS_ENABLED", "BLOG_RATE_LIMITS_ENABLED"],
+    "bool",
+    default=True,
+)
+PUBLIC_FORM_MIN_FILL_SECONDS = read_renamed(
+    "PUBLIC_FORM_MIN_FILL_SECONDS", ["LEADS_MIN_FILL_SECONDS"], "float", default=3.0
+)
 LEADS_CONTACT_RATE = read_rate("LEADS_CONTACT_RATE", "5/10m")
 LEADS_SUBSCRIBE_RATE = read_rate("LEADS_SUBSCRIBE_RATE", "10/h")
-LEADS_MIN_FILL_SECONDS = read_env("LEADS_MIN_FILL_SECONDS", "float", default=3.0)
+BLOG_COMMENT_RATE = read_rate("BLOG_COMMENT_RATE", "5/h", "BLOG_COMMENTS_PER_HOUR")
+BLOG_LIKE_RATE = read_rate("BLOG_LIKE_RATE", "60/h", "BLOG_LIKES_PER_HOUR")
+
+# --- leads: consultation requests and newsletter sign-ups --------------------
 LEADS_PHONE_REGION = read_env("LEADS_PHONE_REGION", default="US").upper()
 if LEADS_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
     raise ImproperlyConfigured(
@@ -368,14 +395,5 @@ LEADS_OVERDUE_BUSINESS_HOURS = read_env(
 # `manage.py purge_leads`.
 LEADS_RETENTION_DAYS = read_env("LEADS_RETENTION_DAYS", "int", default=365)
 for _name in ("LEADS_OVERDUE_BUSINESS_HOURS", "LEADS_RETENTION_DAYS"):
-    if globals()[_name] < 1:
-        raise ImproperlyConfigured(f"{_name} must be a whole number of at least 1")
-
-# --- blog -------------------------------------------------------------------
-# Per-IP flood limits for comments and likes (counted in the "default" cache).
-BLOG_RATE_LIMITS_ENABLED = read_env("BLOG_RATE_LIMITS_ENABLED", "bool", default=True)
-BLOG_COMMENTS_PER_HOUR = read_env("BLOG_COMMENTS_PER_HOUR", "int", default=5)
-BLOG_LIKES_PER_HOUR = read_env("BLOG_LIKES_PER_HOUR", "int", default=60)
-for _name in ("BLOG_COMMENTS_PER_HOUR", "BLOG_LIKES_PER_HOUR"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a whole number of at least 1")
