@@ -98,12 +98,11 @@ def unsubscribe(request, token):
 
     Mail clients send the RFC 8058 one-click POST (body
     ``List-Unsubscribe=One-Click``) without a CSRF token, so only that exact
-    request skips the CSRF check; the signed token in the URL is what proves
+    request skips the CSRF check; the token in the URL is what proves
     the request comes from the recipient. Every other POST, the page's own
     form included, goes through the normal CSRF protection.
     """
-    pk = tokens.read_unsubscribe_token(token)
-    subscriber = Subscriber.objects.filter(pk=pk).first() if pk else None
+    subscriber = Subscriber.from_unsubscribe_token(token)
     if subscriber is None:
         return invalid_link(request, "unsubscribe")
     if request.method == "POST" and request.POST.get("List-Unsubscribe") == "One-Click":

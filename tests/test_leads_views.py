@@ -511,6 +511,63 @@ def test_confirmation_link_for_a_changed_address_is_refused(client, pending):
     assert pending.status == Subscriber.Status.PENDING
 
 
+def test_confirmation_page_shows_the_address_masked(client, pending):
+    url = reverse("leads:subscribe_confirm", args=[tokens.make_confirm_token(pending)])
+
+    response = client.get(url)
+
+    assert "r•••@example.com" in response.text
+    assert "reader@example.com" not in response.text
+
+
+def test_unsubscribe_page_shows_the_address_masked(client, pending):
+    response = client.get(
+        reverse("leads:unsubscribe", args=[tokens.make_unsubscribe_token(pending)])
+    )
+
+    assert "r•••@example.com" in response.text
+    assert "reader@example.com" not in response.text
+
+
+def test_unsubscribe_link_carries_a_random_token_not_the_primary_key(pending):
+    other = Subscriber.objects.create(email="other@example.com")
+
+    token = pending.get_unsubscribe_url().rstrip("/").rsplit("/", 1)[1]
+
+    assert token == pending.unsubscribe_token
+    assert ":" not in token and len(token) >= 32
+    assert token != other.unsubscribe_token
+
+
+def legacy_unsubscribe_path(subscriber):
+    legacy = signing.Signer(salt=tokens.UNSUBSCRIBE_SALT).sign_object(subscriber.pk)
+    return reverse("leads:unsubscribe", args=[legacy])
+
+
+def test_an_unsubscribe_link_from_an_email_sent_before_tokens_still_works(
+    client, pending
+):
+    Subscriber.objects.filter(pk=pending.pk).update(has_legacy_unsubscribe_link=True)
+
+    response = client.post(
+        legacy_unsubscribe_path(pending), {"List-Unsubscribe": "One-Click"}
+    )
+
+    assert response.status_code == 200
+    pending.refresh_from_db()
+    assert pending.status == Subscriber.Status.UNSUBSCRIBED
+
+
+def test_a_signed_primary_key_does_not_unsubscribe_a_newer_subscriber(client, pending):
+    response = client.post(
+        legacy_unsubscribe_path(pending), {"List-Unsubscribe": "One-Click"}
+    )
+
+    assert response.status_code == 400
+    pending.refresh_from_db()
+    assert pending.status == Subscriber.Status.PENDING
+
+
 def test_unsubscribe_link_stays_the_same_over_time(pending):
     first = pending.get_unsubscribe_url()
 
