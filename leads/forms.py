@@ -39,18 +39,36 @@ HEARD_ABOUT_US_CHOICES = [
 ]
 
 
-class ContactForm(BotTrapForm):
+# What the person fills in and the lead records, in the order shown.
+LEAD_FIELDS = [
+    "full_name",
+    "email",
+    "phone",
+    "preferred_contact_method",
+    "best_time_to_reach",
+    "interests",
+    "heard_about_us",
+    "message",
+]
+
+
+class EmailAddressForm(BotTrapForm):
+    """A public form that asks for an email address."""
+
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class ContactForm(EmailAddressForm):
     """The consultation request form; ``services.create_lead`` records it."""
 
     full_name = forms.CharField(
         max_length=120,
         validators=[single_line],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
-    )
-    email = forms.EmailField(
-        label="Email address",
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     phone = forms.CharField(
         label="Phone number (optional)",
@@ -117,14 +135,7 @@ class ContactForm(BotTrapForm):
             "started",
             "post",
             "source_path",
-            "full_name",
-            "email",
-            "phone",
-            "preferred_contact_method",
-            "best_time_to_reach",
-            "interests",
-            "heard_about_us",
-            "message",
+            *LEAD_FIELDS,
             "consent",
             Submit("submit", "Request my consultation"),
         )
@@ -178,15 +189,10 @@ class ContactForm(BotTrapForm):
         return cleaned_data
 
 
-class SubscribeForm(BotTrapForm):
+class SubscribeForm(EmailAddressForm):
     """The newsletter sign-up form (the footer, posts and /subscribe/);
     ``services.sign_up`` acts on it."""
 
-    email = forms.EmailField(
-        label="Email address",
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
     first_name = forms.CharField(
         label="First name (optional)",
         required=False,

@@ -13,7 +13,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from leads import tasks
-from leads.forms import CONSENT_TEXT, CONSENT_VERSION, SUBSCRIBE_CONSENT_TEXT
+from leads.forms import (
+    CONSENT_TEXT,
+    CONSENT_VERSION,
+    LEAD_FIELDS,
+    SUBSCRIBE_CONSENT_TEXT,
+)
 from leads.models import BlockedDomain, Lead, Subscriber
 
 CRISIS_PATTERN = re.compile(
@@ -28,16 +33,6 @@ LINK_PATTERN = re.compile(
     r"|online|shop|io|co)\b",
     re.IGNORECASE,
 )
-LEAD_FIELDS = [
-    "full_name",
-    "email",
-    "phone",
-    "preferred_contact_method",
-    "best_time_to_reach",
-    "interests",
-    "heard_about_us",
-    "message",
-]
 # A second sign-up for a pending address within this time sends no new
 # email, so the form cannot be used to flood somebody's inbox.
 RESEND_AFTER = timedelta(minutes=15)

@@ -10,9 +10,11 @@ Each form post passes the same three checks, in this order:
    minimum fill time. A bot gets the ordinary "thank you" answer and
    nothing is stored, so it learns nothing; it is checked before validation
    so that a bot never sees which fields were wrong.
-3. **Validation** (``form.is_valid()``), where one-line fields use
-   ``single_line`` and every other text goes through
-   ``clean_control_characters``.
+3. **Validation** (``form.is_valid()``): one-line fields refuse control
+   characters with ``single_line``, free text with ``plain_text`` (line
+   breaks allowed), and what is kept without asking (attribution, search
+   text, hidden paths) goes through ``clean_control_characters`` or
+   ``local_path``.
 
 Settings: ``PUBLIC_FORM_RATE_LIMITS_ENABLED`` switches every limit on or
 off, each form's rate is a setting in the ``"5/10m"`` format, and
