@@ -1,8 +1,10 @@
+import json
 import time
 from unittest import mock
 
 import pytest
 from django.core import signing
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.urls import reverse
@@ -12,6 +14,7 @@ from blog.models import Author, Post
 from core.models import ClinicProfile
 from core.protections import started_token
 from leads import tokens
+from leads.attribution import COOKIE_NAME, COOKIE_SALT
 from leads.models import Lead, Subscriber
 from leads.views import contact
 
@@ -344,6 +347,17 @@ def test_landing_page_referrer_and_utm_are_remembered_for_the_visit(client):
 
 def test_the_landing_page_is_stored_without_its_query_string(client):
     client.get("/blog/", {"utm_source": "x", "email": "someone@example.com"})
+
+    client.post(reverse("leads:contact"), contact_data())
+
+    assert Lead.objects.get().landing_page == "/blog/"
+
+
+def test_a_landing_page_remembered_with_its_query_string_is_stored_without(client):
+    value = json.dumps({"landing_page": "/blog/?email=someone@example.com"})
+    earlier = HttpResponse()
+    earlier.set_signed_cookie(COOKIE_NAME, value, salt=COOKIE_SALT)
+    client.cookies[COOKIE_NAME] = earlier.cookies[COOKIE_NAME].value
 
     client.post(reverse("leads:contact"), contact_data())
 
