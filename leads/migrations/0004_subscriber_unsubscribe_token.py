@@ -10,7 +10,7 @@ def give_every_subscriber_a_token(apps, schema_editor):
     Subscriber = apps.get_model("leads", "Subscriber")
     for subscriber in Subscriber.objects.only("pk").iterator():
         Subscriber.objects.filter(pk=subscriber.pk).update(
-            unsubscribe_token=secrets.token_urlsafe(24),
+            unsubscribe_token=secrets.token_urlsafe(16),
             has_legacy_unsubscribe_link=True,
         )
 

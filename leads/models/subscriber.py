@@ -9,7 +9,7 @@ from leads import tokens
 
 
 def new_unsubscribe_token() -> str:
-    return secrets.token_urlsafe(24)
+    return secrets.token_urlsafe(16)
 
 
 def mask_email(email: str) -> str:
