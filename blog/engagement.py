@@ -12,18 +12,14 @@ in the database can be traced back to a reader.
 
 Likes: one per browser, remembered in a signed cookie listing the liked post
 ids (a like is something the reader chooses to do, so a functional cookie is
-fine). Each IP may like only so many posts an hour.
-
-Flood limits: counters in the shared "default" cache (the database or Redis,
-so they hold across processes), keyed by a salted hash of the client IP.
+fine). Likes and comments are public forms: rate limited and bot-trapped by
+``core.protections`` like every other.
 """
 
 import hashlib
 import re
 import secrets
-import time
 
-from django.conf import settings
 from django.core.cache import caches
 from django.core.signing import BadSignature
 from django.utils import timezone
@@ -39,29 +35,11 @@ BOT_USER_AGENT = re.compile(
     r"headless|lighthouse|facebookexternalhit|embedly|httpclient|java/|go-http",
     re.IGNORECASE,
 )
-HOUR = 3600
 
 
 def _hash(*parts):
     data = "\x1f".join(str(part) for part in parts).encode()
     return hashlib.sha256(data).hexdigest()[:40]
-
-
-def is_rate_limited(request, scope, limit, window=HOUR):
-    """Count one attempt for this client; True when it goes over the limit."""
-    if not settings.BLOG_RATE_LIMITS_ENABLED:
-        return False
-    cache = caches["default"]
-    bucket = int(time.time() // window)
-    key = f"blog:rate:{scope}:{bucket}:{_hash(settings.SECRET_KEY, client_ip(request))}"
-    cache.add(key, 0, window)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        # The entry expired between add() and incr().
-        cache.set(key, 1, window)
-        count = 1
-    return count > limit
 
 
 def is_bot(request):

@@ -3,6 +3,7 @@ import re
 from django import forms
 
 from blog.models import Comment
+from core.protections import BotTrapForm, plain_text, single_line
 
 MAX_LINKS_PER_COMMENT = 2
 LINK = re.compile(r"https?://|www\.|<a\s|\[[^\]]*\]\(", re.IGNORECASE)
@@ -22,9 +23,9 @@ def is_low_substance(text):
     return len(words) < 3 or len(letters) < 5 or len(meaningful) < 2
 
 
-class CommentForm(forms.ModelForm):
-    # Hidden from people by CSS; bots that fill every field give themselves away.
-    website = forms.CharField(required=False, label="Leave this field empty")
+class CommentForm(BotTrapForm, forms.ModelForm):
+    """A reader's comment; it waits for moderation (or goes to junk)."""
+
     email = forms.EmailField(
         label="Email (never shown)",
         max_length=254,
@@ -51,21 +52,17 @@ class CommentForm(forms.ModelForm):
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
-        if LINK.search(name) or "\n" in name or "\r" in name:
+        if LINK.search(name):
             raise forms.ValidationError("Please enter just a name.")
-        return name
+        return single_line(name)
 
     def clean_body(self):
-        body = self.cleaned_data["body"].strip()
+        body = plain_text(self.cleaned_data["body"].strip())
         if len(LINK.findall(body)) > MAX_LINKS_PER_COMMENT:
             raise forms.ValidationError(
                 f"Please include at most {MAX_LINKS_PER_COMMENT} links in a comment."
             )
         return body
-
-    @property
-    def is_bot(self):
-        return bool(self.cleaned_data.get("website"))
 
     def save(self, post):
         comment = super().save(commit=False)
@@ -74,3 +71,7 @@ class CommentForm(forms.ModelForm):
             comment.status = Comment.Status.JUNK
         comment.save()
         return comment
+
+
+class LikeForm(BotTrapForm):
+    """The like button: no fields of its own, only the bot trap."""

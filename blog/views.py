@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.generic import ListView
 
 from blog import engagement
-from blog.forms import CommentForm
+from blog.forms import CommentForm, LikeForm
 from blog.models import Author, Post, Topic
 from core.models import ClinicProfile
+from core.protections import clean_control_characters, rate_limit
 from core.structured_data import json_ld
 
 RELATED_POSTS = 3
@@ -24,7 +25,7 @@ MAX_SEARCH_TERMS = 12
 
 def clean_query(value):
     """The search text without control characters (NUL breaks PostgreSQL)."""
-    text = "".join(char if char.isprintable() else " " for char in value)
+    text = clean_control_characters(value, replacement=" ")
     return " ".join(text.split())[:MAX_QUERY_LENGTH]
 
 
@@ -131,6 +132,7 @@ def render_post(request, post, *, comment_form=None, preview=False, status=200):
         "related_posts": related if topics else [],
         "comments": comments,
         "comment_form": comment_form or CommentForm(),
+        "like_form": LikeForm(),
         "liked": post.pk in engagement.liked_post_ids(request),
         "preview": preview,
         "json_ld": json_ld(
@@ -157,14 +159,13 @@ def post_preview(request, pk):
 
 
 @require_POST
+@rate_limit("comment", "BLOG_COMMENT_RATE")
 def comment_create(request, slug):
     post = get_object_or_404(detail_queryset().published(), slug=slug)
-    if engagement.is_rate_limited(request, "comment", settings.BLOG_COMMENTS_PER_HOUR):
-        return render(request, "blog/rate_limited.html", {"post": post}, status=429)
     form = CommentForm(request.POST)
-    if not form.is_valid():
-        return render_post(request, post, comment_form=form)
-    if not form.is_bot:
+    if not form.is_bot():
+        if not form.is_valid():
+            return render_post(request, post, comment_form=form)
         form.save(post)
     messages.success(
         request,
@@ -174,19 +175,13 @@ def comment_create(request, slug):
 
 
 @require_POST
+@rate_limit("like", "BLOG_LIKE_RATE")
 def post_like(request, slug):
+    """Count a like once per browser; a bot gets the same answer, uncounted."""
     post = get_object_or_404(Post.objects.published().only("pk", "slug"), slug=slug)
     wants_json = "application/json" in request.headers.get("Accept", "")
     already_liked = post.pk in engagement.liked_post_ids(request)
-    if not already_liked and engagement.is_rate_limited(
-        request, "like", settings.BLOG_LIKES_PER_HOUR
-    ):
-        if wants_json:
-            return JsonResponse(
-                {"error": "Too many likes. Try again later."}, status=429
-            )
-        return render(request, "blog/rate_limited.html", {"post": post}, status=429)
-    if not already_liked:
+    if not already_liked and not LikeForm(request.POST).is_bot():
         Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
     likes = Post.objects.values_list("like_count", flat=True).get(pk=post.pk)
     if wants_json:

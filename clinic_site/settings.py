@@ -3,33 +3,21 @@
 Every variable is documented in README.md and .env.example.
 """
 
-import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import environ
 import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from clinic_site.environment import (
+    read_env,
+    read_positive_int,
+    read_rate,
+    read_renamed,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-env = environ.Env()
-BOOLEAN_WORDS = {"1", "0", "true", "false", "yes", "no", "on", "off", "y", "n", ""}
-
-
-def read_env(name, kind="str", **kwargs):
-    """Read one variable, failing start-up with a message that names it."""
-    if kind == "bool" and env.str(name, "").strip().lower() not in BOOLEAN_WORDS:
-        raise ImproperlyConfigured(
-            f"{name} must be true or false, not {env.str(name)!r}"
-        )
-    try:
-        return getattr(env, kind)(name, **kwargs)
-    except ImproperlyConfigured:
-        raise
-    except Exception as error:
-        raise ImproperlyConfigured(f"{name} is invalid: {error}") from error
 
 
 DEBUG = read_env("DJANGO_DEBUG", "bool", default=False)
@@ -106,7 +94,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "staff.middleware.StaffSessionMiddleware",
-    "leads.middleware.AttributionMiddleware",
+    "leads.attribution.AttributionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -244,13 +232,6 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LEADS_NOTIFY_EMAILS = read_env("LEADS_NOTIFY_EMAILS", "list", default=[])
 
 
-def read_positive_int(name, default, minimum=1):
-    value = read_env(name, "int", default=default)
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
-    return value
-
-
 # Retries of every email (lead, sign-up and staff emails, newsletter, digest):
 # tries per email before a temporary failure counts as failed, and seconds
 # before the first retry, doubling with each further try (at most an hour).
@@ -312,24 +293,23 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# --- leads: consultation requests and newsletter sign-ups --------------------
-LEADS_RATE_LIMITS_ENABLED = read_env("LEADS_RATE_LIMITS_ENABLED", "bool", default=True)
 
-
-def read_rate(name, default):
-    """A rate such as "5/10m": at most 5 requests per 10 minutes per IP."""
-    value = read_env(name, default=default).strip()
-    if not re.fullmatch(r"[1-9]\d*/(?:[1-9]\d*)?[smhd]", value):
-        raise ImproperlyConfigured(
-            f"{name} must look like 5/10m (a count, then seconds, minutes, hours "
-            f"or days: s, m, h, d), not {value!r}"
-        )
-    return value
-
-
+# --- public forms: contact, sign-up, comment, like (core.protections) ---------
+PUBLIC_FORM_RATE_LIMITS_ENABLED = read_renamed(
+    "PUBLIC_FORM_RATE_LIMITS_ENABLED",
+    ["LEADS_RATE_LIMITS_ENABLED", "BLOG_RATE_LIMITS_ENABLED"],
+    "bool",
+    default=True,
+)
+PUBLIC_FORM_MIN_FILL_SECONDS = read_renamed(
+    "PUBLIC_FORM_MIN_FILL_SECONDS", ["LEADS_MIN_FILL_SECONDS"], "float", default=3.0
+)
 LEADS_CONTACT_RATE = read_rate("LEADS_CONTACT_RATE", "5/10m")
 LEADS_SUBSCRIBE_RATE = read_rate("LEADS_SUBSCRIBE_RATE", "10/h")
-LEADS_MIN_FILL_SECONDS = read_env("LEADS_MIN_FILL_SECONDS", "float", default=3.0)
+BLOG_COMMENT_RATE = read_rate("BLOG_COMMENT_RATE", "5/h", "BLOG_COMMENTS_PER_HOUR")
+BLOG_LIKE_RATE = read_rate("BLOG_LIKE_RATE", "60/h", "BLOG_LIKES_PER_HOUR")
+
+# --- leads: consultation requests and newsletter sign-ups --------------------
 LEADS_PHONE_REGION = read_env("LEADS_PHONE_REGION", default="US").upper()
 if LEADS_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
     raise ImproperlyConfigured(
@@ -389,15 +369,6 @@ LEADS_OVERDUE_BUSINESS_HOURS = read_env(
 # `manage.py purge_leads`.
 LEADS_RETENTION_DAYS = read_env("LEADS_RETENTION_DAYS", "int", default=365)
 for _name in ("LEADS_OVERDUE_BUSINESS_HOURS", "LEADS_RETENTION_DAYS"):
-    if globals()[_name] < 1:
-        raise ImproperlyConfigured(f"{_name} must be a whole number of at least 1")
-
-# --- blog -------------------------------------------------------------------
-# Per-IP flood limits for comments and likes (counted in the "default" cache).
-BLOG_RATE_LIMITS_ENABLED = read_env("BLOG_RATE_LIMITS_ENABLED", "bool", default=True)
-BLOG_COMMENTS_PER_HOUR = read_env("BLOG_COMMENTS_PER_HOUR", "int", default=5)
-BLOG_LIKES_PER_HOUR = read_env("BLOG_LIKES_PER_HOUR", "int", default=60)
-for _name in ("BLOG_COMMENTS_PER_HOUR", "BLOG_LIKES_PER_HOUR"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a whole number of at least 1")
 

@@ -1,25 +1,81 @@
-"""Saving a lead or a sign-up together with the emails it owes."""
+"""Recording a lead or a sign-up together with the emails it owes.
 
+The forms only validate; what a valid request means (the consent it gave,
+how urgent or doubtful it looks, where the visitor came from, which emails
+go out) is decided here, once, for every caller.
+"""
+
+import re
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from leads import tasks
-from leads.forms import SUBSCRIBE_CONSENT_TEXT
-from leads.models import Lead, Subscriber
+from leads.forms import (
+    CONSENT_TEXT,
+    CONSENT_VERSION,
+    LEAD_FIELDS,
+    SUBSCRIBE_CONSENT_TEXT,
+)
+from leads.models import BlockedDomain, Lead, Subscriber
 
+CRISIS_PATTERN = re.compile(
+    r"\b(?:suicid|kill(?:ing)?\s+my\s?self|end(?:ing)?\s+(?:it\s+all|my\s+(?:own\s+)?life)"
+    r"|take\s+my\s+(?:own\s+)?life|overdos|self[\s-]?harm|hurt(?:ing)?\s+my\s?self"
+    r"|want(?:\s+to|na)\s+die|better\s+off\s+dead|no\s+reason\s+to\s+live"
+    r"|don'?t\s+want\s+to\s+(?:live|be\s+alive))",
+    re.IGNORECASE,
+)
+LINK_PATTERN = re.compile(
+    r"https?:|www\.|<\s*a\b|\[url|\b[\w-]+\.(?:com|net|org|info|biz|ru|xyz|top|site"
+    r"|online|shop|io|co)\b",
+    re.IGNORECASE,
+)
 # A second sign-up for a pending address within this time sends no new
 # email, so the form cannot be used to flood somebody's inbox.
 RESEND_AFTER = timedelta(minutes=15)
 
 
-def save_lead(form, attribution: dict) -> Lead:
-    """Save the lead and enqueue its emails in one transaction (an outbox)."""
+def mentions_crisis(text: str) -> bool:
+    """True when free text uses the language of suicide, self-harm or overdose."""
+    return bool(CRISIS_PATTERN.search(text.replace("\u2019", "'")))
+
+
+def looks_like_spam(full_name: str, email: str) -> bool:
+    """Softer signals: the lead is kept, but filed as Spam for staff to check."""
+    if LINK_PATTERN.search(full_name):
+        return True
+    parts = email.rpartition("@")[2].lower().split(".")
+    candidates = {".".join(parts[i:]) for i in range(len(parts) - 1)}
+    return BlockedDomain.objects.filter(domain__in=candidates).exists()
+
+
+def create_lead(cleaned_data: dict, attribution: dict) -> Lead:
+    """Record a valid ContactForm's request and enqueue its emails in the
+    same transaction (an outbox).
+
+    ``attribution`` holds the visit's landing page, referrer and UTM values
+    (``leads.attribution.read_attribution``).
+    """
+    lead = Lead(**{field: cleaned_data[field] for field in LEAD_FIELDS})
+    post = cleaned_data.get("post")
+    lead.source_post = post
+    lead.source_path = (
+        post.get_absolute_url() if post else cleaned_data.get("source_path", "")
+    )
+    lead.consent_text = CONSENT_TEXT
+    lead.consent_version = CONSENT_VERSION
+    lead.consented_at = timezone.now()
+    lead.is_urgent = mentions_crisis(
+        " ".join([lead.message, lead.best_time_to_reach, lead.full_name])
+    )
+    if looks_like_spam(lead.full_name, lead.email):
+        lead.status = Lead.Status.SPAM
+    for field, value in attribution.items():
+        setattr(lead, field, value)
     with transaction.atomic():
-        lead = form.save(commit=False)
-        for field, value in attribution.items():
-            setattr(lead, field, value)
         lead.save()
         if lead.status != Lead.Status.SPAM:
             tasks.send_lead_confirmation.enqueue(lead.pk)
@@ -27,42 +83,42 @@ def save_lead(form, attribution: dict) -> Lead:
     return lead
 
 
-def sign_up(form) -> None:
-    """Start (or restart) double opt-in for the address in a valid SubscribeForm.
+def sign_up(cleaned_data: dict) -> None:
+    """Start (or restart) double opt-in for a valid SubscribeForm's address.
 
-    Says nothing about whether the address was known: the visitor sees the
-    same page either way, and a confirmed subscriber is left untouched.
+    Known or not, every address takes the same steps: look the row up,
+    write (a new row, or an update that changes nothing for a confirmed
+    subscriber or one emailed moments ago), enqueue one confirmation task.
+    The task sends only what a pending row still owes, so the answer, the
+    queries and their timing say nothing about who is subscribed.
     """
-    data = form.cleaned_data
+    email = cleaned_data["email"]
     now = timezone.now()
+    fields = {
+        "first_name": cleaned_data["first_name"],
+        "frequency": cleaned_data["frequency"],
+        "status": Subscriber.Status.PENDING,
+        "consent_text": SUBSCRIBE_CONSENT_TEXT,
+        "consented_at": now,
+        "source_path": cleaned_data["source_path"],
+        "confirmation_sent_at": None,
+    }
+    recently_emailed = Q(status=Subscriber.Status.PENDING) & (
+        Q(confirmation_sent_at__gte=now - RESEND_AFTER)
+        | Q(confirmation_sent_at__isnull=True, updated_at__gte=now - RESEND_AFTER)
+    )
+    matching = Subscriber.objects.filter(email__iexact=email)
     with transaction.atomic():
-        subscriber = (
-            Subscriber.objects.select_for_update()
-            .filter(email__iexact=data["email"])
-            .first()
-        )
-        if subscriber is None:
-            subscriber = Subscriber(email=data["email"])
-        elif subscriber.status == Subscriber.Status.CONFIRMED:
-            return
-        elif (
-            subscriber.status == Subscriber.Status.PENDING
-            and now - (subscriber.confirmation_sent_at or subscriber.updated_at)
-            < RESEND_AFTER
-        ):
-            # An email is on its way or was sent moments ago.
-            return
-        subscriber.first_name = data["first_name"]
-        subscriber.frequency = data["frequency"]
-        subscriber.status = Subscriber.Status.PENDING
-        subscriber.consent_text = SUBSCRIBE_CONSENT_TEXT
-        subscriber.consented_at = now
-        subscriber.source_path = data["source_path"]
-        subscriber.confirmation_sent_at = None
-        try:
-            with transaction.atomic():
-                subscriber.save()
-        except IntegrityError:
-            # The same address signed up in a parallel request just now.
-            return
-        tasks.send_subscription_confirmation.enqueue(subscriber.pk)
+        existing = matching.select_for_update().values_list("pk", flat=True).first()
+        if existing is None:
+            # ignore_conflicts: a parallel sign-up of the same address may
+            # have inserted it just now; then its row stands.
+            Subscriber.objects.bulk_create(
+                [Subscriber(email=email, **fields)], ignore_conflicts=True
+            )
+        else:
+            matching.exclude(status=Subscriber.Status.CONFIRMED).exclude(
+                recently_emailed
+            ).update(updated_at=now, **fields)
+        pk = matching.values_list("pk", flat=True).first()
+        tasks.send_subscription_confirmation.enqueue(pk)

@@ -1,11 +1,16 @@
-"""Signed tokens in the links emailed to subscribers.
+"""The tokens in the links emailed to subscribers.
 
-Each kind of link has its own salt, so a token made for one purpose is
-rejected by the other. Confirmation links expire; unsubscribe links never
-do, because opt-out links must keep working for as long as the email exists.
-Tokens end up in URLs and so in access logs: they carry the subscriber's
-primary key and, for confirmation, a keyed digest of the address, never the
-address itself.
+Confirmation links are signed, carry the subscriber's primary key and a
+keyed digest of the address (never the address itself), and expire.
+Unsubscribe links never expire, because opt-out links must keep working for
+as long as the email exists: they carry the random token stored on the row
+(``Subscriber.unsubscribe_token``), which says nothing about the subscriber
+and does not depend on the secret key.
+
+Emails sent before that carry a signed primary key instead; it is read here
+only for subscribers who had such a link (``has_legacy_unsubscribe_link``).
+Each kind of signed link has its own salt, so a token made for one purpose
+is rejected by the other.
 """
 
 from datetime import timedelta
@@ -52,11 +57,12 @@ def read_confirm_token(token: str) -> tuple[int, str] | None:
 
 
 def make_unsubscribe_token(subscriber) -> str:
-    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object(subscriber.pk)
+    return subscriber.unsubscribe_token
 
 
-def read_unsubscribe_token(token: str) -> int | None:
-    """The subscriber pk an unsubscribe token was made for, or None if forged."""
+def read_legacy_unsubscribe_token(token: str) -> int | None:
+    """The subscriber pk an old signed unsubscribe link was made for, or None
+    if forged."""
     try:
         pk = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
     except (signing.BadSignature, TypeError, ValueError):

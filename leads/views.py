@@ -5,10 +5,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
 from blog.models import Post
-from core.ratelimit import rate_limit
+from core.protections import rate_limit
 from leads import services, tokens
+from leads.attribution import is_own_host, read_attribution, referrer_host_and_path
 from leads.forms import SUBSCRIBE_CONSENT_TEXT, ContactForm, SubscribeForm
-from leads.middleware import is_own_host, read_attribution, referrer_host_and_path
 from leads.models import Subscriber
 
 URGENT_SESSION_KEY = "lead_is_urgent"
@@ -34,7 +34,7 @@ def contact(request):
         if form.is_bot():
             return redirect("leads:contact_thanks")
         if form.is_valid():
-            lead = services.save_lead(form, read_attribution(request))
+            lead = services.create_lead(form.cleaned_data, read_attribution(request))
             request.session[URGENT_SESSION_KEY] = lead.is_urgent
             return redirect("leads:contact_thanks")
     else:
@@ -57,7 +57,7 @@ def subscribe(request):
         if form.is_bot():
             return redirect("leads:subscribe_thanks")
         if form.is_valid():
-            services.sign_up(form)
+            services.sign_up(form.cleaned_data)
             return redirect("leads:subscribe_thanks")
     else:
         form = SubscribeForm(initial={"source_path": request.path})
@@ -98,12 +98,11 @@ def unsubscribe(request, token):
 
     Mail clients send the RFC 8058 one-click POST (body
     ``List-Unsubscribe=One-Click``) without a CSRF token, so only that exact
-    request skips the CSRF check; the signed token in the URL is what proves
+    request skips the CSRF check; the token in the URL is what proves
     the request comes from the recipient. Every other POST, the page's own
     form included, goes through the normal CSRF protection.
     """
-    pk = tokens.read_unsubscribe_token(token)
-    subscriber = Subscriber.objects.filter(pk=pk).first() if pk else None
+    subscriber = Subscriber.from_unsubscribe_token(token)
     if subscriber is None:
         return invalid_link(request, "unsubscribe")
     if request.method == "POST" and request.POST.get("List-Unsubscribe") == "One-Click":

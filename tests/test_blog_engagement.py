@@ -6,15 +6,23 @@ from django.db import connection
 from django.urls import reverse
 
 from blog.models import Comment, Post
-from core.models import ClinicProfile
+from core.models import ClinicProfile, RateLimitCounter
+from core.protections import started_token
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_fill_time(settings):
+    settings.PUBLIC_FORM_MIN_FILL_SECONDS = 0
+
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/140 Safari/537.36"
 
 
-def like(client, post, **extra):
-    return client.post(reverse("blog:post_like", args=[post.slug]), **extra)
+def like(client, post, data=None, **extra):
+    data = {"started": started_token(), **(data or {})}
+    return client.post(reverse("blog:post_like", args=[post.slug]), data, **extra)
 
 
 def view(client, post, **extra):
@@ -27,6 +35,7 @@ def comment(client, post, **data):
         "name": "Maria",
         "email": "maria@example.com",
         "body": "This helped me understand the screening step.",
+        "started": started_token(),
     }
     fields.update(data)
     return client.post(reverse("blog:comment_create", args=[post.slug]), fields)
@@ -86,7 +95,7 @@ def test_forged_like_cookie_is_ignored(client, post):
 
 
 def test_likes_are_flood_limited_per_address(client, make_post, settings):
-    settings.BLOG_LIKES_PER_HOUR = 2
+    settings.BLOG_LIKE_RATE = "2/h"
     posts = [make_post() for _ in range(3)]
 
     responses = [like(client, post) for post in posts]
@@ -96,7 +105,7 @@ def test_likes_are_flood_limited_per_address(client, make_post, settings):
 
 
 def test_flood_limit_keys_on_the_trusted_proxy_header(client, make_post, settings):
-    settings.BLOG_LIKES_PER_HOUR = 1
+    settings.BLOG_LIKE_RATE = "1/h"
     settings.CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
     first, second = make_post(), make_post()
 
@@ -109,7 +118,7 @@ def test_flood_limit_keys_on_the_trusted_proxy_header(client, make_post, setting
 def test_forged_forwarded_for_header_does_not_escape_the_flood_limit(
     client, make_post, settings
 ):
-    settings.BLOG_LIKES_PER_HOUR = 1
+    settings.BLOG_LIKE_RATE = "1/h"
     first, second = make_post(), make_post()
 
     like(client, first, HTTP_X_FORWARDED_FOR="198.51.100.1")
@@ -119,8 +128,8 @@ def test_forged_forwarded_for_header_does_not_escape_the_flood_limit(
 
 
 def test_flood_limits_can_be_switched_off(client, make_post, settings):
-    settings.BLOG_LIKES_PER_HOUR = 1
-    settings.BLOG_RATE_LIMITS_ENABLED = False
+    settings.BLOG_LIKE_RATE = "1/h"
+    settings.PUBLIC_FORM_RATE_LIMITS_ENABLED = False
 
     responses = [like(client, make_post()) for _ in range(3)]
 
@@ -326,7 +335,7 @@ def test_over_long_comment_is_refused(client, post):
 
 
 def test_comment_floods_are_rate_limited_and_nothing_is_stored(client, post, settings):
-    settings.BLOG_COMMENTS_PER_HOUR = 2
+    settings.BLOG_COMMENT_RATE = "2/h"
 
     statuses = [comment(client, post).status_code for _ in range(4)]
 
@@ -335,7 +344,7 @@ def test_comment_floods_are_rate_limited_and_nothing_is_stored(client, post, set
 
 
 def test_rate_limit_page_explains_what_happened(client, post, settings):
-    settings.BLOG_COMMENTS_PER_HOUR = 1
+    settings.BLOG_COMMENT_RATE = "1/h"
     comment(client, post)
 
     response = comment(client, post)
@@ -351,12 +360,50 @@ def test_comments_on_drafts_give_404(client, make_post):
     assert not Comment.objects.exists()
 
 
-def test_rate_limit_counters_use_the_shared_cache(client, post, settings):
-    settings.BLOG_COMMENTS_PER_HOUR = 1
+def test_rate_limit_counters_are_shared_by_every_process(client, post, settings):
+    settings.BLOG_COMMENT_RATE = "1/h"
     comment(client, post)
     caches["local"].clear()
 
     assert comment(client, post).status_code == 429
+    assert RateLimitCounter.objects.exists()
+
+
+def test_a_like_from_a_script_over_the_limit_gets_a_json_429(
+    client, make_post, settings
+):
+    settings.BLOG_LIKE_RATE = "1/h"
+    like(client, make_post())
+
+    response = like(client, make_post(), HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 429
+    assert "error" in response.json()
+    assert int(response["Retry-After"]) > 0
+
+
+def test_a_like_sent_without_the_pages_form_is_not_counted(client, post):
+    response = client.post(reverse("blog:post_like", args=[post.slug]))
+
+    assert response.status_code == 302
+    assert refreshed(post).like_count == 0
+
+
+def test_a_like_with_the_honeypot_filled_is_not_counted(client, post):
+    like(client, post, {"website": "http://spam.example"})
+
+    assert refreshed(post).like_count == 0
+
+
+def test_a_comment_sent_faster_than_a_person_types_stores_nothing(
+    client, post, settings
+):
+    settings.PUBLIC_FORM_MIN_FILL_SECONDS = 3
+
+    response = comment(client, post)
+
+    assert response.status_code == 302
+    assert not Comment.objects.exists()
 
 
 def test_comment_needs_an_email_address(client, post):

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from core.http import client_ip
 from core.models import RateLimitCounter
-from core.ratelimit import hit, parse_rate
-from leads.forms import started_token
+from core.protections import started_token
+from core.protections.ratelimit import hit, parse_rate
 from leads.models import Lead, Subscriber
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -19,8 +19,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def _limits_on(settings):
-    settings.LEADS_RATE_LIMITS_ENABLED = True
-    settings.LEADS_MIN_FILL_SECONDS = 0
+    settings.PUBLIC_FORM_RATE_LIMITS_ENABLED = True
+    settings.PUBLIC_FORM_MIN_FILL_SECONDS = 0
     settings.LEADS_CONTACT_RATE = "5/10m"
     settings.LEADS_SUBSCRIBE_RATE = "10/h"
     settings.CLIENT_IP_HEADER = ""
@@ -159,7 +159,7 @@ def test_the_contact_and_sign_up_limits_are_counted_separately(client):
 
 @pytest.mark.django_db
 def test_limits_can_be_switched_off_for_load_tests(client, settings):
-    settings.LEADS_RATE_LIMITS_ENABLED = False
+    settings.PUBLIC_FORM_RATE_LIMITS_ENABLED = False
 
     responses = [post_contact(client, number).status_code for number in range(8)]
 
@@ -222,8 +222,14 @@ def test_concurrent_requests_from_many_connections_share_one_count():
     [
         ("LEADS_CONTACT_RATE", "five"),
         ("LEADS_SUBSCRIBE_RATE", "10/0m"),
+        ("BLOG_COMMENT_RATE", "5 an hour"),
+        ("BLOG_LIKE_RATE", "0/h"),
+        ("PUBLIC_FORM_RATE_LIMITS_ENABLED", "maybe"),
+        ("PUBLIC_FORM_MIN_FILL_SECONDS", "soon"),
+        # Deprecated names are checked as strictly.
         ("LEADS_RATE_LIMITS_ENABLED", "maybe"),
         ("LEADS_MIN_FILL_SECONDS", "soon"),
+        ("BLOG_COMMENTS_PER_HOUR", "0"),
         ("LEADS_PHONE_REGION", "XX"),
     ],
 )

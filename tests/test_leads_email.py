@@ -14,8 +14,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from core.mail import EmailNotSent
+from core.protections import started_token
 from leads import tasks
-from leads.forms import started_token
 from leads.models import Lead, Subscriber
 from leads.models.lead import Interest
 
@@ -30,8 +30,8 @@ PHONE = "(415) 555-2671"
 
 @pytest.fixture(autouse=True)
 def _fast_forms(settings):
-    settings.LEADS_MIN_FILL_SECONDS = 0
-    settings.LEADS_RATE_LIMITS_ENABLED = False
+    settings.PUBLIC_FORM_MIN_FILL_SECONDS = 0
+    settings.PUBLIC_FORM_RATE_LIMITS_ENABLED = False
     settings.LEADS_NOTIFY_EMAILS = ["frontdesk@clinic.example", "nurse@clinic.example"]
     settings.SITE_URL = "https://clinic.example"
 
@@ -191,7 +191,7 @@ def test_a_spam_lead_sends_no_email(client, smtp_server):
 
 def test_emails_are_enqueued_in_the_same_transaction_as_the_lead(client):
     from leads.forms import ContactForm
-    from leads.services import save_lead
+    from leads.services import create_lead
 
     form = ContactForm(
         {
@@ -205,7 +205,7 @@ def test_emails_are_enqueued_in_the_same_transaction_as_the_lead(client):
     assert form.is_valid()
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        save_lead(form, {})
+        create_lead(form.cleaned_data, {})
         assert DBTaskResult.objects.count() == 2
         raise RuntimeError("the request failed after saving")
 
@@ -429,7 +429,7 @@ def test_emails_are_sent_with_text_and_html_parts(client, smtp_server):
 
 SUBMIT_LEAD = """
 from django.test import Client
-from leads.forms import started_token
+from core.protections import started_token
 response = Client().post("/contact/", {
     "full_name": "Jordan Lee", "email": "jordan@example.com",
     "preferred_contact_method": "email", "consent": "on",
@@ -463,8 +463,8 @@ def test_with_email_port_closed_a_lead_from_another_process_is_emailed_later(
         "EMAIL_PORT": str(smtp_server.port),
         "EMAIL_USE_TLS": "false",
         "EMAIL_TIMEOUT": "2",
-        "LEADS_MIN_FILL_SECONDS": "0",
-        "LEADS_RATE_LIMITS_ENABLED": "false",
+        "PUBLIC_FORM_MIN_FILL_SECONDS": "0",
+        "PUBLIC_FORM_RATE_LIMITS_ENABLED": "false",
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
     }
     if connection.vendor == "postgresql":

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from leads.forms import started_token
+from core.protections import started_token
 from leads.models import Subscriber
 
 # The worker closes connections that are inside a transaction, as a test's
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def _no_fill_time(settings):
-    settings.LEADS_MIN_FILL_SECONDS = 0
+    settings.PUBLIC_FORM_MIN_FILL_SECONDS = 0
 
 
 def sign_up(client, email="reader@example.com", **overrides):

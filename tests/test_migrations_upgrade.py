@@ -117,6 +117,15 @@ def test_every_row_survives_the_move_to_the_new_apps(upgraded):
     assert digest.recipient_count == 1
 
 
+def test_subscribers_from_before_keep_their_old_unsubscribe_links(upgraded):
+    pks, apps = upgraded
+
+    subscriber = apps.get_model("leads", "Subscriber").objects.get()
+
+    assert len(subscriber.unsubscribe_token) >= 22
+    assert subscriber.has_legacy_unsubscribe_link
+
+
 def test_permissions_follow_the_models_to_their_new_apps(upgraded):
     _, apps = upgraded
     Group = apps.get_model("auth", "Group")

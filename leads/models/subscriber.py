@@ -1,9 +1,21 @@
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
 from leads import tokens
+
+
+def new_unsubscribe_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def mask_email(email: str) -> str:
+    """j•••@example.com: enough for its owner to recognise, no more."""
+    local, at, domain = email.partition("@")
+    return f"{local[:1]}•••{at}{domain}"
 
 
 class SubscriberQuerySet(models.QuerySet):
@@ -48,6 +60,17 @@ class Subscriber(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
+    unsubscribe_token = models.CharField(
+        max_length=64, unique=True, default=new_unsubscribe_token, editable=False
+    )
+    has_legacy_unsubscribe_link = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text=(
+            "Signed up before unsubscribe links carried a random token: the "
+            "older link in emails already sent keeps working."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -58,6 +81,21 @@ class Subscriber(models.Model):
 
     def __str__(self):
         return self.email
+
+    @classmethod
+    def from_unsubscribe_token(cls, token: str):
+        """The subscriber an unsubscribe link was made for, or None."""
+        found = cls.objects.filter(unsubscribe_token=token).first()
+        legacy_pk = found is None and tokens.read_legacy_unsubscribe_token(token)
+        if legacy_pk:
+            found = cls.objects.filter(
+                pk=legacy_pk, has_legacy_unsubscribe_link=True
+            ).first()
+        return found
+
+    @property
+    def masked_email(self):
+        return mask_email(self.email)
 
     def get_confirm_url(self):
         """Absolute link for the double opt-in email; expires after 7 days."""

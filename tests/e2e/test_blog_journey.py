@@ -13,6 +13,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 STAFF_PASSWORD = "correct-horse-battery-staple-42"
 
 
+@pytest.fixture(autouse=True)
+def _no_fill_time(settings):
+    """A scripted reader likes and comments faster than a person would."""
+    settings.PUBLIC_FORM_MIN_FILL_SECONDS = 0
+
+
 @pytest.fixture
 def journey_post(make_post):
     topic = Topic.objects.get_or_create(

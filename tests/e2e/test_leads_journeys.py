@@ -10,8 +10,8 @@ from leads.models import Lead, Subscriber
 
 @pytest.fixture(autouse=True)
 def _journey_settings(settings):
-    settings.LEADS_MIN_FILL_SECONDS = 0
-    settings.LEADS_RATE_LIMITS_ENABLED = False
+    settings.PUBLIC_FORM_MIN_FILL_SECONDS = 0
+    settings.PUBLIC_FORM_RATE_LIMITS_ENABLED = False
 
 
 @pytest.fixture

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery, Value
@@ -6,6 +5,9 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from blog.models.author import Author
+from blog.models.comment import Comment
+from blog.models.topic import Topic
 from blog.rendering import render_markdown
 
 # Paths under /blog/ that a post slug must not shadow.
@@ -17,74 +19,6 @@ def validate_post_slug(value):
         raise ValidationError(
             f"“{value}” is used by the blog itself; pick another slug."
         )
-
-
-class Topic(models.Model):
-    """A subject that groups posts, such as Depression or Chronic pain."""
-
-    name = models.CharField(max_length=80, unique=True)
-    slug = models.SlugField(max_length=80, unique=True)
-    description = models.TextField(
-        blank=True, help_text="One or two sentences shown at the top of the topic page."
-    )
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("blog:topic_detail", args=[self.slug])
-
-
-class Author(models.Model):
-    """A person or team credited on posts, as writer or medical reviewer."""
-
-    display_name = models.CharField(max_length=120, unique=True)
-    slug = models.SlugField(max_length=120, unique=True)
-    job_title = models.CharField(
-        "credentials or job title",
-        max_length=200,
-        blank=True,
-        help_text="Shown next to the name, e.g. “Board-certified psychiatrist”.",
-    )
-    bio = models.TextField(
-        blank=True, help_text="A short paragraph for the author box."
-    )
-    photo = models.ImageField(
-        upload_to="blog/authors/",
-        blank=True,
-        width_field="photo_width",
-        height_field="photo_height",
-    )
-    photo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    photo_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    is_team = models.BooleanField(
-        "is a team or role",
-        default=False,
-        help_text="Tick for role-based bylines such as “Clinical Team”.",
-    )
-
-    class Meta:
-        ordering = ["display_name"]
-
-    def __str__(self):
-        return self.display_name
-
-    def get_absolute_url(self):
-        return reverse("blog:author_detail", args=[self.slug])
-
-    def structured_data(self, site_url):
-        """schema.org Person or Organization for JSON-LD."""
-        data = {
-            "@type": "Organization" if self.is_team else "Person",
-            "name": self.display_name,
-            "url": site_url + self.get_absolute_url(),
-        }
-        if self.job_title:
-            data["jobTitle" if not self.is_team else "description"] = self.job_title
-        return data
 
 
 class PostQuerySet(models.QuerySet):
@@ -373,64 +307,3 @@ class Reference(models.Model):
 
     def __str__(self):
         return self.title
-
-
-class CommentQuerySet(models.QuerySet):
-    def approved(self):
-        return self.filter(status=Comment.Status.APPROVED)
-
-    def pending(self):
-        return self.filter(status=Comment.Status.PENDING)
-
-
-class Comment(models.Model):
-    """A reader's comment on a post, shown only after staff approve it."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Awaiting moderation"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        JUNK = "junk", "Junk"
-
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
-    name = models.CharField(max_length=80)
-    email = models.EmailField(max_length=254, blank=True, help_text="Never published.")
-    body = models.TextField("comment", max_length=3000)
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    reply = models.TextField(
-        "reply from the clinic",
-        blank=True,
-        max_length=3000,
-        help_text="Published under the comment, signed with the clinic's name.",
-    )
-    replied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
-    replied_at = models.DateTimeField(null=True, blank=True, editable=False)
-
-    objects = CommentQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["created_at", "pk"]
-
-    def __str__(self):
-        return f"{self.name} on {self.post}"
-
-    def get_absolute_url(self):
-        return f"{self.post.get_absolute_url()}#comment-{self.pk}"
-
-    @property
-    def is_approved(self):
-        return self.status == self.Status.APPROVED
-
-    def moderate(self, status):
-        self.status = status
-        self.save(update_fields=["status"])

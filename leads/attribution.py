@@ -1,16 +1,22 @@
 """First-touch attribution: where a visitor came from, kept for the visit.
 
-On the first page of a visit the landing page, the external referrer and the
-UTM parameters go into a small signed browser-session cookie; the contact
-form copies them onto the lead. A cookie rather than the session keeps
-crawlers and one-page visits from filling the sessions table.
+On the first page of a visit the landing page (its path: the UTM values
+have fields of their own, and the rest of a query string may carry anything,
+an address included), the external referrer and the UTM parameters go into a
+small signed browser-session cookie; ``services.create_lead`` copies them
+onto the lead. A cookie rather than the session keeps crawlers and one-page
+visits from filling the sessions table.
+
+The helpers also tell the contact form which page of this site sent the
+visitor (``referrer_host_and_path``, ``is_own_host``).
 """
 
 import json
-import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
+
+from core.protections import clean_control_characters, local_path
 
 COOKIE_NAME = "visit_source"
 COOKIE_SALT = "leads.attribution"
@@ -36,11 +42,10 @@ SKIPPED_PREFIXES = (
     "/unsubscribe/",
     "/self-check/",
 )
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def clean_value(value: str, max_length: int) -> str:
-    return CONTROL_CHARACTERS.sub("", value).strip()[:max_length]
+    return clean_control_characters(value).strip()[:max_length]
 
 
 def referrer_host_and_path(request) -> tuple[str, str]:
@@ -72,6 +77,9 @@ def read_attribution(request) -> dict:
         data = {}
     if not isinstance(data, dict):
         return {}
+    if data.get("landing_page"):
+        # Cookies set before landing pages lost their query strings.
+        data["landing_page"] = local_path(str(data["landing_page"]))
     return {
         field: clean_value(str(data[field]), max_length)
         for field, max_length in MAX_LENGTHS.items()
@@ -80,13 +88,15 @@ def read_attribution(request) -> dict:
 
 
 class AttributionMiddleware:
+    """Sets the visit's attribution cookie on its first HTML page."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
         if self.is_first_page_of_visit(request, response):
-            data = {"landing_page": request.get_full_path()}
+            data = {"landing_page": request.path}
             data["referrer"] = external_referrer(request)
             for parameter, field in UTM_FIELDS.items():
                 data[field] = request.GET.get(parameter, "")
