@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "core",
     "blog",
     "selfcheck",
+    "care",
     "leads",
     "newsletter",
     "clinic_site",

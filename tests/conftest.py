@@ -318,3 +318,99 @@ def make_post(db):
 @pytest.fixture
 def post(make_post):
     return make_post()
+
+
+# --- care fixtures ------------------------------------------------------------
+@pytest.fixture
+def make_location(db):
+    """A builder of saved locations: ``make_location(name=..., latitude=...)``."""
+    import itertools
+
+    from care.models import Location
+
+    numbers = itertools.count(1)
+
+    def make(**overrides):
+        number = next(numbers)
+        fields = {
+            "name": f"Office {number}",
+            "slug": f"office-{number}",
+            "street_address": f"{number} Example Street",
+            "city": "Springfield",
+            "region": "OR",
+            "postcode": "97477",
+            "phone": "(555) 010-0000",
+            "opening_hours": "Monday–Friday 9:00–17:00",
+            **overrides,
+        }
+        return Location.objects.create(**fields)
+
+    return make
+
+
+@pytest.fixture
+def make_treatment(db):
+    """A builder of saved treatments, published unless told otherwise."""
+    import itertools
+    from decimal import Decimal
+
+    from care.models import Treatment
+
+    numbers = itertools.count(1)
+
+    def make(**overrides):
+        number = next(numbers)
+        locations = overrides.pop("locations", [])
+        fields = {
+            "name": f"Treatment {number}",
+            "slug": f"treatment-{number}",
+            "summary": "A treatment, described in plain language.",
+            "about": "What it is.",
+            "price_kind": "from",
+            "price_from": Decimal("450"),
+            "is_published": True,
+            **overrides,
+        }
+        treatment = Treatment.objects.create(**fields)
+        if locations:
+            treatment.locations.set(locations)
+        return treatment
+
+    return make
+
+
+@pytest.fixture
+def make_question(db):
+    """A builder of saved FAQ questions, in a "General" group by default."""
+    import itertools
+
+    from care.models import FaqGroup, Question
+
+    numbers = itertools.count(1)
+
+    def make(**overrides):
+        number = next(numbers)
+        if "group" not in overrides:
+            overrides["group"], _ = FaqGroup.objects.get_or_create(
+                slug="general", defaults={"name": "General"}
+            )
+        fields = {
+            "question": f"Question number {number}?",
+            "answer": f"Answer number {number}.",
+            **overrides,
+        }
+        return Question.objects.create(**fields)
+
+    return make
+
+
+@pytest.fixture
+def page_json_ld():
+    """The parsed JSON-LD block of a response: ``page_json_ld(response)``."""
+    import json
+
+    def read(response):
+        payload = response.text.split('<script type="application/ld+json">')[1]
+        return json.loads(payload.split("</script>")[0])
+
+    return read
