@@ -321,18 +321,34 @@ def post(make_post):
 
 
 # --- care fixtures ------------------------------------------------------------
-@pytest.fixture
-def make_location(db):
-    """A builder of saved locations: ``make_location(name=..., latitude=...)``."""
-    import itertools
+def numbered_builder(model, defaults, many=()):
+    """``make(**overrides)`` saving a ``model`` row from ``defaults(number)``.
 
-    from care.models import Location
+    Each call gets the next number, so slugs stay unique; ``many`` names the
+    many-to-many fields that are set after the row is saved.
+    """
+    import itertools
 
     numbers = itertools.count(1)
 
     def make(**overrides):
-        number = next(numbers)
-        fields = {
+        related = {name: overrides.pop(name) for name in many if name in overrides}
+        row = model.objects.create(**{**defaults(next(numbers)), **overrides})
+        for name, values in related.items():
+            getattr(row, name).set(values)
+        return row
+
+    return make
+
+
+@pytest.fixture
+def make_location(db):
+    """A builder of saved locations: ``make_location(name=..., latitude=...)``."""
+    from care.models import Location
+
+    return numbered_builder(
+        Location,
+        lambda number: {
             "name": f"Office {number}",
             "slug": f"office-{number}",
             "street_address": f"{number} Example Street",
@@ -341,27 +357,20 @@ def make_location(db):
             "postcode": "97477",
             "phone": "(555) 010-0000",
             "opening_hours": "Monday–Friday 9:00–17:00",
-            **overrides,
-        }
-        return Location.objects.create(**fields)
-
-    return make
+        },
+    )
 
 
 @pytest.fixture
 def make_treatment(db):
     """A builder of saved treatments, published unless told otherwise."""
-    import itertools
     from decimal import Decimal
 
     from care.models import Treatment
 
-    numbers = itertools.count(1)
-
-    def make(**overrides):
-        number = next(numbers)
-        locations = overrides.pop("locations", [])
-        fields = {
+    return numbered_builder(
+        Treatment,
+        lambda number: {
             "name": f"Treatment {number}",
             "slug": f"treatment-{number}",
             "summary": "A treatment, described in plain language.",
@@ -369,39 +378,27 @@ def make_treatment(db):
             "price_kind": "from",
             "price_from": Decimal("450"),
             "is_published": True,
-            **overrides,
-        }
-        treatment = Treatment.objects.create(**fields)
-        if locations:
-            treatment.locations.set(locations)
-        return treatment
-
-    return make
+        },
+        many=["locations"],
+    )
 
 
 @pytest.fixture
 def make_question(db):
     """A builder of saved FAQ questions, in a "General" group by default."""
-    import itertools
-
     from care.models import FaqGroup, Question
 
-    numbers = itertools.count(1)
-
-    def make(**overrides):
-        number = next(numbers)
-        if "group" not in overrides:
-            overrides["group"], _ = FaqGroup.objects.get_or_create(
-                slug="general", defaults={"name": "General"}
-            )
-        fields = {
+    def defaults(number):
+        group, _ = FaqGroup.objects.get_or_create(
+            slug="general", defaults={"name": "General"}
+        )
+        return {
+            "group": group,
             "question": f"Question number {number}?",
             "answer": f"Answer number {number}.",
-            **overrides,
         }
-        return Question.objects.create(**fields)
 
-    return make
+    return numbered_builder(Question, defaults)
 
 
 @pytest.fixture

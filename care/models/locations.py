@@ -4,6 +4,8 @@ from django.core.validators import URLValidator, validate_email
 from django.db import DatabaseError, models
 from django.urls import reverse
 
+from core.places import postal_address, tel_href, text_lines
+
 LOCATIONS_CACHE_KEY = "care-locations"
 LAST_KNOWN_LOCATIONS_KEY = "care-locations-last-known"
 LOCATIONS_CACHE_SECONDS = 60
@@ -24,10 +26,6 @@ def validate_email_list(value):
             raise ValidationError(
                 "“%(address)s” is not an email address.", params={"address": address}
             ) from None
-
-
-def text_lines(text):
-    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 class LocationQuerySet(models.QuerySet):
@@ -119,8 +117,7 @@ class Location(models.Model):
 
     @property
     def phone_href(self):
-        digits = "".join(ch for ch in self.phone if ch.isdigit() or ch == "+")
-        return f"tel:{digits}" if digits else ""
+        return tel_href(self.phone)
 
     @property
     def has_geo(self):
@@ -135,14 +132,7 @@ class Location(models.Model):
             "url": site_url + self.get_absolute_url(),
             "telephone": self.phone or clinic.phone,
             "email": self.email or clinic.email,
-            "address": {
-                "@type": "PostalAddress",
-                "streetAddress": self.street_address,
-                "addressLocality": self.city,
-                "addressRegion": self.region,
-                "postalCode": self.postcode,
-                "addressCountry": self.country,
-            },
+            "address": postal_address(self),
             "openingHours": self.opening_hours_lines,
             "medicalSpecialty": "Psychiatric",
         }
