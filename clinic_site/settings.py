@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "staff",
     "blog",
     "selfcheck",
+    "care",
     "leads",
     "newsletter",
     "clinic_site",

@@ -8,6 +8,7 @@ from django.views.generic.base import RedirectView
 from django.views.static import serve
 
 from blog.sitemaps import PostSitemap, TopicSitemap
+from care.sitemaps import CarePageSitemap, LocationSitemap, TreatmentSitemap
 from clinic_site import views
 from core import views as core_views
 from core.sitemaps import FlatPageSitemap, StaticViewSitemap
@@ -17,6 +18,9 @@ sitemaps = {
     "pages": FlatPageSitemap,
     "posts": PostSitemap,
     "topics": TopicSitemap,
+    "care": CarePageSitemap,
+    "treatments": TreatmentSitemap,
+    "locations": LocationSitemap,
 }
 
 admin.site.site_header = "Clinic back office"
@@ -44,6 +48,7 @@ urlpatterns = [
     ),
     path("blog/", include("blog.urls")),
     path("self-check/", include("selfcheck.urls")),
+    path("", include("care.urls")),
     path("", include("leads.urls")),
     path("staff/", include("staff.urls")),
     path("admin/", admin.site.urls),

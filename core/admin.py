@@ -13,6 +13,7 @@ class ClinicProfileAdmin(admin.ModelAdmin):
             {"fields": ["street_address", "city", "region", "postcode", "country"]},
         ),
         ("Opening hours", {"fields": ["opening_hours"]}),
+        ("Prices", {"fields": ["currency", "good_faith_estimate_notice"]}),
         (
             "Social links",
             {

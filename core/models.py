@@ -1,10 +1,20 @@
 from django.core.cache import caches
+from django.core.validators import RegexValidator
 from django.db import DatabaseError, InterfaceError, models
 from django.urls import reverse
 
 PROFILE_CACHE_KEY = "clinic-profile"
 PROFILE_CACHE_SECONDS = 60
 LAST_KNOWN_PROFILE_KEY = "clinic-profile-last-known"
+GOOD_FAITH_ESTIMATE_NOTICE = (
+    "If you do not have health insurance, or choose not to use it, you have the "
+    "right under the No Surprises Act to a Good Faith Estimate: a written "
+    "estimate of what your care is expected to cost. Ask us for one when you "
+    "book, or at any time before your visit; we send it within one to three "
+    "business days, depending on how far ahead the visit is scheduled. If your "
+    "bill comes to at least $400 more than the estimate, you can dispute it. "
+    "Learn more at www.cms.gov/nosurprises."
+)
 
 
 class ClinicProfile(models.Model):
@@ -47,6 +57,17 @@ class ClinicProfile(models.Model):
     logo = models.ImageField(upload_to="clinic/", blank=True)
     logo_alt = models.CharField(
         max_length=200, blank=True, help_text="Describe the logo for screen readers."
+    )
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Use a three-letter code: USD.")],
+        help_text="ISO 4217 code of the currency prices are shown in, such as USD.",
+    )
+    good_faith_estimate_notice = models.TextField(
+        "Good Faith Estimate notice",
+        default=GOOD_FAITH_ESTIMATE_NOTICE,
+        help_text="Shown on the treatments list and on every treatment page.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -385,3 +385,96 @@ def sign_in():
         return response
 
     return sign_in
+
+
+# --- care fixtures ------------------------------------------------------------
+def numbered_builder(model, defaults, many=()):
+    """``make(**overrides)`` saving a ``model`` row from ``defaults(number)``.
+
+    Each call gets the next number, so slugs stay unique; ``many`` names the
+    many-to-many fields that are set after the row is saved.
+    """
+    import itertools
+
+    numbers = itertools.count(1)
+
+    def make(**overrides):
+        related = {name: overrides.pop(name) for name in many if name in overrides}
+        row = model.objects.create(**{**defaults(next(numbers)), **overrides})
+        for name, values in related.items():
+            getattr(row, name).set(values)
+        return row
+
+    return make
+
+
+@pytest.fixture
+def make_location(db):
+    """A builder of saved locations: ``make_location(name=..., latitude=...)``."""
+    from care.models import Location
+
+    return numbered_builder(
+        Location,
+        lambda number: {
+            "name": f"Office {number}",
+            "slug": f"office-{number}",
+            "street_address": f"{number} Example Street",
+            "city": "Springfield",
+            "region": "OR",
+            "postcode": "97477",
+            "phone": "(555) 010-0000",
+            "opening_hours": "Monday–Friday 9:00–17:00",
+        },
+    )
+
+
+@pytest.fixture
+def make_treatment(db):
+    """A builder of saved treatments, published unless told otherwise."""
+    from decimal import Decimal
+
+    from care.models import Treatment
+
+    return numbered_builder(
+        Treatment,
+        lambda number: {
+            "name": f"Treatment {number}",
+            "slug": f"treatment-{number}",
+            "summary": "A treatment, described in plain language.",
+            "about": "What it is.",
+            "price_kind": "from",
+            "price_from": Decimal("450"),
+            "is_published": True,
+        },
+        many=["locations"],
+    )
+
+
+@pytest.fixture
+def make_question(db):
+    """A builder of saved FAQ questions, in a "General" group by default."""
+    from care.models import FaqGroup, Question
+
+    def defaults(number):
+        group, _ = FaqGroup.objects.get_or_create(
+            slug="general", defaults={"name": "General"}
+        )
+        return {
+            "group": group,
+            "question": f"Question number {number}?",
+            "answer": f"Answer number {number}.",
+        }
+
+    return numbered_builder(Question, defaults)
+
+
+@pytest.fixture
+def page_json_ld():
+    """The parsed JSON-LD block of a response: ``page_json_ld(response)``."""
+    import json
+
+    def read(response):
+        payload = response.text.split('<script type="application/ld+json">')[1]
+        return json.loads(payload.split("</script>")[0])
+
+    return read

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from blog.models import Author, Comment, Reference, Topic
+from care.models import posts_with_questions, site_locations
 from core.models import ClinicProfile
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +44,7 @@ def blog(request, make_post):
         for n in range(3)
     )
     ClinicProfile.current()  # the context processor's cached profile
+    site_locations(), posts_with_questions()  # the footer's and a post's care lists
     return {"posts": posts, "topics": topics, "authors": authors}
 
 

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from blog.importing import import_post_file
+from care.demo import load_demo_care
 from core.models import ClinicProfile
 
 DEMO_PAGES_DIR = Path(__file__).resolve().parents[2] / "demo_pages"
@@ -24,7 +25,8 @@ def read_demo_page(path):
 
 class Command(BaseCommand):
     help = (
-        "Load the example clinic's profile, site pages and blog posts. "
+        "Load the example clinic's profile, site pages, locations, treatments, "
+        "FAQ and blog posts. "
         "Safe to run again: what already exists is left as it is."
     )
 
@@ -32,7 +34,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-posts",
             action="store_true",
-            help="Only the clinic profile and the site pages (for a real deployment).",
+            help="Everything but the blog posts (for a real deployment).",
         )
 
     @transaction.atomic
@@ -52,6 +54,9 @@ class Command(BaseCommand):
             if created:
                 page.sites.add(site)
             self.stdout.write(f"page {url}: {'created' if created else 'kept'}")
+
+        for kind, status in load_demo_care().items():
+            self.stdout.write(f"{kind}: {status}")
 
         if no_posts:
             return
