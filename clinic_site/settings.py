@@ -358,7 +358,10 @@ PERIODIC_JOBS = {
 # While the database is down, accepted requests wait here (a private folder;
 # a volume in Docker) until the worker or the web process stores them.
 SPOOL_DIR = Path(read_env("SPOOL_DIR", default=str(BASE_DIR / "spool")))
-SPOOL_HANDLERS = {}
+SPOOL_HANDLERS = {
+    "lead": "leads.services.store_spooled_lead",
+    "subscription": "leads.services.sign_up",
+}
 
 # --- leads: staff triage ---------------------------------------------------
 # A lead still New after this many business hours (Saturdays and Sundays do

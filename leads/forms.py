@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
-from blog.models import Post
 from core.protections import BotTrapForm, local_path, plain_text, single_line
 from leads.models import Lead, Subscriber
 from leads.models.lead import Interest
@@ -168,8 +167,8 @@ class ContactForm(EmailAddressForm):
         return list(dict.fromkeys(self.cleaned_data["interests"]))
 
     def clean_post(self):
-        slug = self.cleaned_data["post"].strip()
-        return Post.objects.published().filter(slug=slug).first() if slug else None
+        """The slug of the post that sent the visitor (the service looks it up)."""
+        return self.cleaned_data["post"].strip()
 
     def clean_source_path(self):
         return local_path(self.cleaned_data["source_path"])

@@ -5,13 +5,16 @@ how urgent or doubtful it looks, where the visitor came from, which emails
 go out) is decided here, once, for every caller.
 """
 
+import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from blog.models import Post
+from core import spool
 from leads import tasks
 from leads.forms import (
     CONSENT_TEXT,
@@ -37,6 +40,8 @@ LINK_PATTERN = re.compile(
 # email, so the form cannot be used to flood somebody's inbox.
 RESEND_AFTER = timedelta(minutes=15)
 
+logger = logging.getLogger(__name__)
+
 
 def mentions_crisis(text: str) -> bool:
     """True when free text uses the language of suicide, self-harm or overdose."""
@@ -52,35 +57,75 @@ def looks_like_spam(full_name: str, email: str) -> bool:
     return BlockedDomain.objects.filter(domain__in=candidates).exists()
 
 
-def create_lead(cleaned_data: dict, attribution: dict) -> Lead:
+def accept_lead(cleaned_data: dict, attribution: dict) -> bool:
+    """Record a valid request, or keep it in the spool while the database is
+    unreachable; either way it is accepted. Returns whether it is urgent."""
+    try:
+        return create_lead(cleaned_data, attribution).is_urgent
+    except (DatabaseError, InterfaceError) as error:
+        logger.warning("Lead kept in the spool (%s)", type(error).__name__)
+        received_at = timezone.now().isoformat()
+        spool.write(
+            "lead",
+            {"data": cleaned_data, "attribution": attribution, "at": received_at},
+        )
+        spool.drain_in_background()
+        return is_urgent_request(cleaned_data)
+
+
+def store_spooled_lead(payload: dict) -> None:
+    """The spool's handler for a request accepted during an outage."""
+    at = datetime.fromisoformat(payload["at"])
+    create_lead(payload["data"], payload["attribution"], received_at=at)
+
+
+def is_urgent_request(cleaned_data: dict) -> bool:
+    fields = ["message", "best_time_to_reach", "full_name"]
+    return mentions_crisis(" ".join(cleaned_data.get(field, "") for field in fields))
+
+
+def create_lead(cleaned_data: dict, attribution: dict, received_at=None) -> Lead:
     """Record a valid ContactForm's request and enqueue its emails in the
     same transaction (an outbox).
 
     ``attribution`` holds the visit's landing page, referrer and UTM values
-    (``leads.attribution.read_attribution``).
+    (``leads.attribution.read_attribution``); ``received_at`` is when a
+    spooled request reached the site.
     """
     lead = Lead(**{field: cleaned_data[field] for field in LEAD_FIELDS})
-    post = cleaned_data.get("post")
+    slug = cleaned_data.get("post", "")
+    post = Post.objects.published().filter(slug=slug).first() if slug else None
     lead.source_post = post
     lead.source_path = (
         post.get_absolute_url() if post else cleaned_data.get("source_path", "")
     )
     lead.consent_text = CONSENT_TEXT
     lead.consent_version = CONSENT_VERSION
-    lead.consented_at = timezone.now()
-    lead.is_urgent = mentions_crisis(
-        " ".join([lead.message, lead.best_time_to_reach, lead.full_name])
-    )
+    lead.consented_at = received_at or timezone.now()
+    lead.is_urgent = is_urgent_request(cleaned_data)
     if looks_like_spam(lead.full_name, lead.email):
         lead.status = Lead.Status.SPAM
     for field, value in attribution.items():
         setattr(lead, field, value)
     with transaction.atomic():
         lead.save()
+        if received_at:
+            Lead.objects.filter(pk=lead.pk).update(created_at=received_at)
         if lead.status != Lead.Status.SPAM:
             tasks.send_lead_confirmation.enqueue(lead.pk)
             tasks.send_lead_notification.enqueue(lead.pk)
     return lead
+
+
+def accept_sign_up(cleaned_data: dict) -> None:
+    """Start double opt-in, or keep the sign-up in the spool while the
+    database is unreachable."""
+    try:
+        sign_up(cleaned_data)
+    except (DatabaseError, InterfaceError) as error:
+        logger.warning("Sign-up kept in the spool (%s)", type(error).__name__)
+        spool.write("subscription", cleaned_data)
+        spool.drain_in_background()
 
 
 def sign_up(cleaned_data: dict) -> None:

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -11,14 +13,22 @@ from leads.attribution import is_own_host, read_attribution, referrer_host_and_p
 from leads.forms import SUBSCRIBE_CONSENT_TEXT, ContactForm, SubscribeForm
 from leads.models import Subscriber
 
-URGENT_SESSION_KEY = "lead_is_urgent"
+# The thanks page puts crisis help first once, for a request that used
+# crisis language; a signed cookie carries that across the redirect without
+# the session table, which may be the part of the site that is down.
+URGENT_COOKIE = "lead_urgent"
+URGENT_COOKIE_SALT = "leads.contact.urgent"
+URGENT_COOKIE_SECONDS = 600
 
 
 def contact_initial(request) -> dict:
     """Which page sent the visitor to the form: a post's call to action or a
     page of this site."""
     slug = request.GET.get("post", "")[:200]
-    post = Post.objects.published().filter(slug=slug).first() if slug else None
+    try:
+        post = Post.objects.published().filter(slug=slug).first() if slug else None
+    except (DatabaseError, InterfaceError):  # the form still works in an outage
+        post = None
     if post:
         return {"post": post.slug, "source_path": post.get_absolute_url()}
     host, path = referrer_host_and_path(request)
@@ -34,9 +44,19 @@ def contact(request):
         if form.is_bot():
             return redirect("leads:contact_thanks")
         if form.is_valid():
-            lead = services.create_lead(form.cleaned_data, read_attribution(request))
-            request.session[URGENT_SESSION_KEY] = lead.is_urgent
-            return redirect("leads:contact_thanks")
+            urgent = services.accept_lead(form.cleaned_data, read_attribution(request))
+            response = redirect("leads:contact_thanks")
+            if urgent:
+                response.set_signed_cookie(
+                    URGENT_COOKIE,
+                    "1",
+                    salt=URGENT_COOKIE_SALT,
+                    max_age=URGENT_COOKIE_SECONDS,
+                    secure=settings.SESSION_COOKIE_SECURE,
+                    httponly=True,
+                    samesite="Lax",
+                )
+            return response
     else:
         form = ContactForm(initial=contact_initial(request))
     return render(request, "leads/contact_form.html", {"form": form})
@@ -44,8 +64,19 @@ def contact(request):
 
 @require_safe
 def contact_thanks(request):
-    is_urgent = request.session.pop(URGENT_SESSION_KEY, False)
-    return render(request, "leads/contact_thanks.html", {"is_urgent": is_urgent})
+    is_urgent = (
+        request.get_signed_cookie(
+            URGENT_COOKIE,
+            default="",
+            salt=URGENT_COOKIE_SALT,
+            max_age=URGENT_COOKIE_SECONDS,
+        )
+        == "1"
+    )
+    response = render(request, "leads/contact_thanks.html", {"is_urgent": is_urgent})
+    if URGENT_COOKIE in request.COOKIES:
+        response.delete_cookie(URGENT_COOKIE, samesite="Lax")
+    return response
 
 
 @sensitive_post_parameters()
@@ -57,7 +88,7 @@ def subscribe(request):
         if form.is_bot():
             return redirect("leads:subscribe_thanks")
         if form.is_valid():
-            services.sign_up(form.cleaned_data)
+            services.accept_sign_up(form.cleaned_data)
             return redirect("leads:subscribe_thanks")
     else:
         form = SubscribeForm(initial={"source_path": request.path})

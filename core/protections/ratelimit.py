@@ -15,12 +15,13 @@ import functools
 import hashlib
 import hmac
 import re
+import threading
 import time
 from datetime import UTC, datetime
 
 import redis
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, transaction
 from django.db.models import F
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -94,8 +95,28 @@ def hit(scope: str, ip: str, rate: str) -> tuple[bool, int]:
     key = f"{scope}:{client_key(ip)}:{window}"
     expires_at = (window + 1) * period
     count = count_in_redis if settings.REDIS_URL else count_in_database
-    hits = count(key, expires_at)
+    try:
+        hits = count(key, expires_at)
+    except (DatabaseError, InterfaceError, redis.RedisError):
+        # The shared store is down: fail open to this process's own count,
+        # so the forms keep working and a flood still meets a limit.
+        hits = count_in_process(key, expires_at)
     return hits <= limit, max(1, int(expires_at - now))
+
+
+_process_counts: dict[str, tuple[int, float]] = {}
+_process_lock = threading.Lock()
+
+
+def count_in_process(key: str, expires_at: float) -> int:
+    """This process's count for the window, used only while the store is down."""
+    with _process_lock:
+        now = time.time()
+        for stale in [k for k, (_, end) in _process_counts.items() if end <= now]:
+            del _process_counts[stale]
+        hits = _process_counts.get(key, (0, expires_at))[0] + 1
+        _process_counts[key] = (hits, expires_at)
+        return hits
 
 
 def too_many_requests(request, retry_after: int):
