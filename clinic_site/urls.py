@@ -40,6 +40,9 @@ urlpatterns = [
     ),
     path("blog/", include("blog.urls")),
     path("", include("leads.urls")),
+    # The back office's own pages (dashboard, personal data), ahead of the
+    # admin so its catch-all never answers for them.
+    path("admin/leads/", include("leads.staff_urls")),
     path("admin/", admin.site.urls),
     # Uploads are few and small (post images, the logo), so the app serves
     # them itself instead of needing a separate web server.

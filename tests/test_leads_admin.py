@@ -121,16 +121,16 @@ def test_lead_list_marks_overdue_leads(desk_client, make_lead):
 
 def test_closed_leads_are_archived_out_of_the_default_list(desk_client, make_lead):
     working = make_lead(status=Lead.Status.CONTACTED)
-    make_lead(status=Lead.Status.BECAME_PATIENT, is_archived=True)
-    make_lead(status=Lead.Status.SPAM, is_archived=True)
+    make_lead(status=Lead.Status.BECAME_PATIENT)
+    make_lead(status=Lead.Status.SPAM)
 
     assert listed(changelist(desk_client)) == [working]
 
 
 def test_archived_and_spam_leads_are_one_filter_away(desk_client, make_lead):
     make_lead(status=Lead.Status.CONTACTED)
-    patient = make_lead(status=Lead.Status.BECAME_PATIENT, is_archived=True)
-    spam = make_lead(status=Lead.Status.SPAM, is_archived=True)
+    patient = make_lead(status=Lead.Status.BECAME_PATIENT)
+    spam = make_lead(status=Lead.Status.SPAM)
 
     assert listed(changelist(desk_client, status="spam")) == [spam]
     assert set(listed(changelist(desk_client, status="closed"))) == {patient, spam}
@@ -153,7 +153,7 @@ def test_lead_list_searches_name_email_and_phone(
 
 
 def test_searching_finds_closed_leads_too(desk_client, make_lead):
-    closed = make_lead(full_name="Robin Old", status="not_a_fit", is_archived=True)
+    closed = make_lead(full_name="Robin Old", status="not_a_fit")
 
     assert listed(changelist(desk_client, q="Robin")) == [closed]
 
@@ -487,8 +487,8 @@ def test_neutralize_leaves_ordinary_text_alone():
 
 def test_export_link_exports_the_current_filtered_list(desk_client, make_lead):
     make_lead(full_name="Open One")
-    make_lead(full_name="Spam One", status="spam", is_archived=True)
-    make_lead(full_name="Spam Two", status="spam", is_archived=True)
+    make_lead(full_name="Spam One", status="spam")
+    make_lead(full_name="Spam Two", status="spam")
 
     response = desk_client.get(
         reverse("admin:leads_lead_export", query={"status": "spam", "q": "Two"})
@@ -697,7 +697,7 @@ def test_admin_pages_carry_no_inline_script_or_style(desk_client, make_lead):
     for url in (
         reverse(CHANGELIST),
         change_url(lead),
-        reverse("admin:leads_lead_dashboard"),
+        reverse("leads_staff:dashboard"),
         reverse("admin:index"),
     ):
         response = desk_client.get(url)

@@ -1,4 +1,5 @@
-from leads.models.lead import BlockedDomain, Lead, LeadEvent, LeadNote
+from leads.models.history import LeadEvent, LeadNote
+from leads.models.lead import BlockedDomain, Lead
 from leads.models.subscriber import Subscriber
 
 __all__ = ["BlockedDomain", "Lead", "LeadEvent", "LeadNote", "Subscriber"]
