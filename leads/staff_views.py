@@ -19,7 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from leads import dashboard, privacy
-from leads.models import Lead
+from leads.models import Lead, LeadAccess
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def personal_data_view(request):
         return personal_data_page(request, form)
     email = form.cleaned_data["email"]
     if request.POST.get("do") == "export":
-        return _personal_data_download(email)
+        return _personal_data_download(request, email)
     if request.POST.get("do") == "erase":
         if not privacy.can_erase(request.user):
             raise PermissionDenied
@@ -80,7 +80,16 @@ def personal_data_view(request):
             )
             return redirect("leads_staff:personal_data")
         form.add_error("confirm", "Tick the box to confirm the erasure.")
-    return personal_data_page(request, form, privacy.find(email))
+    return personal_data_page(request, form, find_and_record(request, email))
+
+
+def find_and_record(request, email):
+    """``privacy.find``, leaving a trace on every lead it shows."""
+    found = privacy.find(email)
+    LeadAccess.objects.record(
+        request.user, LeadAccess.Kind.PRIVACY, [lead.pk for lead in found["leads"]]
+    )
+    return found
 
 
 def personal_data_page(request, form, found=None):
@@ -94,7 +103,9 @@ def personal_data_page(request, form, found=None):
     return TemplateResponse(request, "admin/leads/lead/privacy.html", context)
 
 
-def _personal_data_download(email):
+def _personal_data_download(request, email):
+    lead_ids = Lead.objects.for_email(email).values_list("pk", flat=True)
+    LeadAccess.objects.record(request.user, LeadAccess.Kind.PRIVACY, lead_ids)
     body = json.dumps(privacy.export(email), indent=2, ensure_ascii=False)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="personal-data.json"'

@@ -21,17 +21,6 @@ CHANGELIST = "admin:leads_lead_changelist"
 
 
 @pytest.fixture
-def desk(make_staff):
-    return make_staff("Front desk", username="alex")
-
-
-@pytest.fixture
-def desk_client(client, desk):
-    client.force_login(desk)
-    return client
-
-
-@pytest.fixture
 def other_desk(make_staff):
     return make_staff("Front desk", username="sam")
 

@@ -24,8 +24,8 @@ from leads.admin.filters import (
     UrgentFilter,
 )
 from leads.admin.forms import LeadAdminForm
-from leads.admin.inlines import LeadEventInline, LeadNoteInline
-from leads.models import BlockedDomain, Lead, LeadNote
+from leads.admin.inlines import LeadAccessInline, LeadEventInline, LeadNoteInline
+from leads.models import BlockedDomain, Lead, LeadAccess, LeadNote
 from leads.models.lead import LeadChangedError
 
 WORKFLOW_FIELDS = ("status", "assigned_to")
@@ -61,7 +61,7 @@ class LeadAdmin(LeadColumnsMixin, CsvExportMixin, admin.ModelAdmin):
     ordering = ["-is_urgent", "-created_at"]
     list_per_page = 50
     show_facets = admin.ShowFacets.NEVER
-    inlines = [LeadNoteInline, LeadEventInline]
+    inlines = [LeadNoteInline, LeadEventInline, LeadAccessInline]
     actions = [
         "assign_to_me",
         "mark_contacted",
@@ -266,7 +266,13 @@ class LeadAdmin(LeadColumnsMixin, CsvExportMixin, admin.ModelAdmin):
         return self.export(request, queryset, with_message=True)
 
     def export(self, request, queryset, with_message=False):
-        return exports.export_leads(queryset, include_message=with_message)
+        """The one place leads are exported: recorded, counted, streamed."""
+        lead_ids = list(queryset.order_by().values_list("pk", flat=True))
+        LeadAccess.objects.record(request.user, LeadAccess.Kind.EXPORT, lead_ids)
+        self.message_user(request, f"Exported {len(lead_ids)} lead(s) to CSV.")
+        return exports.export_leads(
+            queryset, include_message=with_message, count=len(lead_ids)
+        )
 
     @admin.action(
         description="Find everything stored for this person's email",
@@ -284,7 +290,15 @@ class LeadAdmin(LeadColumnsMixin, CsvExportMixin, admin.ModelAdmin):
             return None
         email = emails.pop()
         form = staff_views.PersonalDataForm(initial={"email": email})
-        return staff_views.personal_data_page(request, form, privacy.find(email))
+        found = staff_views.find_and_record(request, email)
+        return staff_views.personal_data_page(request, form, found)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        lead = getattr(response, "context_data", {}).get("original")
+        if request.method == "GET" and lead is not None:
+            LeadAccess.objects.record(request.user, LeadAccess.Kind.VIEW, [lead.pk])
+        return response
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
