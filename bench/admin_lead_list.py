@@ -135,7 +135,7 @@ def main():
             "lead list (all leads)": changelist + "?status=all",
             "lead list (filtered, searched)": changelist
             + "?status=all&interest=ptsd&assigned=me&q=Bench",
-            "dashboard": reverse("admin:leads_lead_dashboard"),
+            "dashboard": reverse("leads_staff:dashboard"),
             "CSV export (all leads)": reverse("admin:leads_lead_export")
             + "?status=all",
         }

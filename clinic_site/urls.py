@@ -51,6 +51,9 @@ urlpatterns = [
     path("", include("care.urls")),
     path("", include("leads.urls")),
     path("staff/", include("staff.urls")),
+    # The back office's own pages (dashboard, personal data), ahead of the
+    # admin so its catch-all never answers for them.
+    path("admin/leads/", include("leads.staff_urls")),
     path("admin/", admin.site.urls),
     # Uploads are few and small (post images, the logo), so the app serves
     # them itself instead of needing a separate web server.

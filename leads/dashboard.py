@@ -24,6 +24,7 @@ STATUS_COLORS = {
     Lead.Status.BECAME_PATIENT: "#198754",
     Lead.Status.NOT_A_FIT: "#6c757d",
     Lead.Status.NO_RESPONSE: "#adb5bd",
+    Lead.Status.ARCHIVED: "#dee2e6",
 }
 SOURCE_COLORS = {
     SourceKind.CAMPAIGN: "#d63384",

@@ -76,11 +76,12 @@ LEAD_COLUMNS = [
 ]
 
 
-def export_leads(queryset, include_message=False):
+def export_leads(queryset, include_message=False, count=None):
     """The leads in ``queryset`` as a CSV download.
 
     The free-text message is left out unless asked for: it is the part most
     likely to hold health details, and most exports are for call lists.
+    ``count``, when known, goes into the file name ("leads-…-12-leads.csv").
     """
     columns = LEAD_COLUMNS + ([("message", "Message")] if include_message else [])
     statuses = dict(Lead.Status.choices)
@@ -101,7 +102,8 @@ def export_leads(queryset, include_message=False):
             yield row.values()
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return csv_response(f"leads-{stamp}.csv", [label for _, label in columns], rows())
+    name = f"leads-{stamp}" + (f"-{count}-leads" if count is not None else "")
+    return csv_response(f"{name}.csv", [label for _, label in columns], rows())
 
 
 SUBSCRIBER_COLUMNS = [

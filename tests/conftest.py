@@ -174,6 +174,18 @@ def make_staff(roles, django_user_model):
 
 
 @pytest.fixture
+def desk(make_staff):
+    """A Front desk member, alex."""
+    return make_staff("Front desk", username="alex")
+
+
+@pytest.fixture
+def desk_client(client, desk):
+    client.force_login(desk)
+    return client
+
+
+@pytest.fixture
 def make_many_leads(db):
     """Insert ``count`` varied leads fast: ``make_many_leads(5000, users, post)``.
 

@@ -42,14 +42,12 @@ def known_leads(make_lead, make_post):
         "d": make_lead(
             created_at=at(11, 2),
             status=Lead.Status.BECAME_PATIENT,
-            is_archived=True,
             first_contacted_at=at(11, 2) + 4 * hours,
             source_path="/about/",
         ),
         "h": make_lead(
             created_at=at(11, 3),
             status=Lead.Status.BECAME_PATIENT,
-            is_archived=True,
             is_urgent=True,
             first_contacted_at=at(11, 3) + hours,
         ),
@@ -57,7 +55,6 @@ def known_leads(make_lead, make_post):
         "e": make_lead(
             created_at=at(10, 26),
             status=Lead.Status.NOT_A_FIT,
-            is_archived=True,
             first_contacted_at=at(10, 26) + 6 * hours,
             source_post=second,
         ),
@@ -183,7 +180,7 @@ def desk_client(client, make_staff):
 def test_dashboard_page_shows_figures_and_server_drawn_charts(desk_client, make_lead):
     make_lead(is_urgent=True)
 
-    response = desk_client.get(reverse("admin:leads_lead_dashboard"))
+    response = desk_client.get(reverse("leads_staff:dashboard"))
 
     html = response.text
     assert response.status_code == 200
@@ -200,21 +197,21 @@ def test_dashboard_page_shows_figures_and_server_drawn_charts(desk_client, make_
 def test_admin_index_links_to_the_dashboard_for_lead_staff(desk_client):
     html = desk_client.get(reverse("admin:index")).text
 
-    assert reverse("admin:leads_lead_dashboard") in html
+    assert reverse("leads_staff:dashboard") in html
 
 
 def test_dashboard_is_forbidden_without_the_view_permission(client, make_staff):
     client.force_login(make_staff("Editors"))
 
-    response = client.get(reverse("admin:leads_lead_dashboard"))
+    response = client.get(reverse("leads_staff:dashboard"))
 
     assert response.status_code == 403
 
 
 def count_dashboard_queries(client):
-    client.get(reverse("admin:leads_lead_dashboard"))
+    client.get(reverse("leads_staff:dashboard"))
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("admin:leads_lead_dashboard"))
+        response = client.get(reverse("leads_staff:dashboard"))
     assert response.status_code == 200
     return len(queries)
 

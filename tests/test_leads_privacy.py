@@ -13,7 +13,7 @@ from leads.models import Lead, LeadEvent, LeadNote, Subscriber
 pytestmark = pytest.mark.django_db
 
 EMAIL = "Riley.Person@Example.org"
-PRIVACY = "admin:leads_lead_privacy"
+PRIVACY = "leads_staff:personal_data"
 
 
 @pytest.fixture

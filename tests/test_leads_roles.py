@@ -70,7 +70,7 @@ def desk_client(client, make_staff):
     "name",
     [
         "admin:leads_lead_changelist",
-        "admin:leads_lead_dashboard",
+        "leads_staff:dashboard",
         "admin:leads_lead_export",
         "admin:leads_blockeddomain_changelist",
         "admin:index",
@@ -128,7 +128,7 @@ def test_front_desk_cannot_edit_or_delete_notes(desk_client, make_lead):
         *[reverse(f"admin:blog_{model}_changelist") for model in BLOG_MODELS],
         reverse("admin:blog_post_add"),
         reverse("admin:leads_subscriber_changelist"),
-        reverse("admin:leads_lead_privacy"),
+        reverse("leads_staff:personal_data"),
         reverse("admin:auth_user_changelist"),
     ],
 )
@@ -167,9 +167,9 @@ def test_editors_can_add_a_post(editor_client):
     "name",
     [
         "admin:leads_lead_changelist",
-        "admin:leads_lead_dashboard",
+        "leads_staff:dashboard",
         "admin:leads_lead_export",
-        "admin:leads_lead_privacy",
+        "leads_staff:personal_data",
         "admin:leads_subscriber_changelist",
         "admin:leads_blockeddomain_changelist",
     ],
@@ -209,7 +209,7 @@ def test_staff_without_permission_get_a_whole_403_page(client, make_staff, make_
     for url in (
         reverse("admin:leads_lead_changelist"),
         reverse("admin:leads_lead_change", args=[lead.pk]),
-        reverse("admin:leads_lead_dashboard"),
+        reverse("leads_staff:dashboard"),
     ):
         response = client.get(url)
         assert response.status_code == 403
@@ -219,7 +219,7 @@ def test_staff_without_permission_get_a_whole_403_page(client, make_staff, make_
 
 
 def test_visitors_are_sent_to_the_admin_login(client):
-    response = client.get(reverse("admin:leads_lead_dashboard"))
+    response = client.get(reverse("leads_staff:dashboard"))
 
     assert response.status_code == 302
     assert reverse("admin:login") in response["Location"]

@@ -95,7 +95,7 @@ def test_a_closed_lead_is_archived_out_of_the_working_list(make_lead, staff, sta
 
 
 def test_reopening_a_closed_lead_brings_it_back_to_the_working_list(make_lead, staff):
-    lead = make_lead(status=Lead.Status.SPAM, is_archived=True)
+    lead = make_lead(status=Lead.Status.SPAM)
 
     lead.change_status(Lead.Status.NEW, by=staff)
 
@@ -106,7 +106,6 @@ def test_reopening_a_closed_lead_brings_it_back_to_the_working_list(make_lead, s
 def test_open_and_closed_split_every_lead_exactly_once(make_lead):
     for status in Lead.Status.values:
         make_lead(status=status)
-    make_lead(status=Lead.Status.CONTACTED, is_archived=True)
 
     open_ids = set(Lead.objects.open().values_list("pk", flat=True))
     closed_ids = set(Lead.objects.closed().values_list("pk", flat=True))

@@ -37,9 +37,9 @@ def admin_pages(lead):
     return [
         reverse("admin:index"),
         reverse("admin:leads_lead_change", args=[lead.pk]),
-        reverse("admin:leads_lead_dashboard"),
+        reverse("leads_staff:dashboard"),
         reverse("admin:leads_lead_export"),
-        reverse("admin:leads_lead_privacy"),
+        reverse("leads_staff:personal_data"),
         *changelists,
     ]
 

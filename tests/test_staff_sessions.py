@@ -11,7 +11,7 @@ from staff.middleware import LAST_SEEN_KEY
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:leads_lead_changelist"
-PRIVACY = "admin:leads_lead_privacy"
+PRIVACY = "leads_staff:personal_data"
 EMAIL = "jordan@example.com"
 
 

@@ -16,7 +16,7 @@ PASSWORD = "correct horse 42"
 def morning(make_lead, make_staff):
     desk = make_staff("Front desk", username="frontdesk")
     make_lead(full_name="Casey Earlier", status=Lead.Status.CONTACTED)
-    make_lead(full_name="Spam Bot", status=Lead.Status.SPAM, is_archived=True)
+    make_lead(full_name="Spam Bot", status=Lead.Status.SPAM)
     lead = make_lead(
         full_name="Jordan Rivers",
         interests=["depression"],
