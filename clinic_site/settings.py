@@ -91,6 +91,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.request_guards.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -277,11 +278,24 @@ SECURE_CSP = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "{levelname} {name} {message}", "style": "{"}},
+    "formatters": {
+        "plain": {
+            "()": "core.log_safety.EscapingFormatter",
+            "format": "{levelname} {name} {message}",
+            "style": "{",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": read_env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Request bodies larger than this are refused with a 413 before they are read:
+# public forms are a few kilobytes; the admin takes the logo and post images.
+PUBLIC_REQUEST_MAX_BYTES = read_env("PUBLIC_REQUEST_MAX_BYTES", "int", default=65536)
+ADMIN_REQUEST_MAX_BYTES = read_env(
+    "ADMIN_REQUEST_MAX_BYTES", "int", default=10 * 1024 * 1024
+)
 
 # --- leads: consultation requests and newsletter sign-ups --------------------
 LEADS_RATE_LIMITS_ENABLED = read_env("LEADS_RATE_LIMITS_ENABLED", "bool", default=True)

@@ -17,6 +17,8 @@ sitemaps = {
     "topics": TopicSitemap,
 }
 
+handler400 = "core.request_guards.bad_request"
+
 admin.site.site_header = "Clinic back office"
 admin.site.site_title = "Clinic back office"
 admin.site.index_title = "Today's work"
