@@ -277,3 +277,14 @@ def test_a_bad_host_header_gets_the_400_page(host):
 
     assert response.status_code == 400
     assert is_site_page(response)
+
+
+@pytest.mark.django_db
+def test_a_search_with_a_nul_byte_gets_the_400_page_not_results(client, make_post):
+    """Replaces the NUL case of test_blog_views' search test: the guard now
+    refuses the request before the view could strip the byte."""
+    make_post()
+
+    response = client.get("/blog/", {"q": "\x00null\x00byte"})
+
+    assert response.status_code == 400
