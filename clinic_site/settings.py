@@ -296,6 +296,9 @@ PUBLIC_REQUEST_MAX_BYTES = read_env("PUBLIC_REQUEST_MAX_BYTES", "int", default=6
 ADMIN_REQUEST_MAX_BYTES = read_env(
     "ADMIN_REQUEST_MAX_BYTES", "int", default=10 * 1024 * 1024
 )
+for _name in ("PUBLIC_REQUEST_MAX_BYTES", "ADMIN_REQUEST_MAX_BYTES"):
+    if globals()[_name] < 1024:
+        raise ImproperlyConfigured(f"{_name} must be at least 1024 bytes")
 
 # --- leads: consultation requests and newsletter sign-ups --------------------
 LEADS_RATE_LIMITS_ENABLED = read_env("LEADS_RATE_LIMITS_ENABLED", "bool", default=True)
