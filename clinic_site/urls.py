@@ -4,11 +4,11 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_control
 from django.views.generic.base import RedirectView
-from django.views.static import serve
 
 from blog.sitemaps import PostSitemap, TopicSitemap
 from clinic_site import views
 from clinic_site.sitemaps import FlatPageSitemap, StaticViewSitemap
+from core.media import serve_upload
 
 sitemaps = {
     "static": StaticViewSitemap,
@@ -46,7 +46,7 @@ urlpatterns = [
     # them itself instead of needing a separate web server.
     re_path(
         r"^media/(?P<path>.+)$",
-        cache_control(max_age=86400, public=True)(serve),
+        cache_control(max_age=86400, public=True)(serve_upload),
         {"document_root": settings.MEDIA_ROOT},
     ),
 ]

@@ -288,3 +288,11 @@ def test_a_search_with_a_nul_byte_gets_the_400_page_not_results(client, make_pos
     response = client.get("/blog/", {"q": "\x00null\x00byte"})
 
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["a" * 300, "a/" * 3000 + "x"])
+def test_an_upload_name_no_file_can_have_is_not_found(client, name):
+    response = client.get(f"/media/{name}")
+
+    assert response.status_code == 404
