@@ -296,3 +296,14 @@ def test_an_upload_name_no_file_can_have_is_not_found(client, name):
     response = client.get(f"/media/{name}")
 
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_contact_post_with_nul_bytes_gets_400(client):
+    """Replaces the NUL case of test_leads_views' garbage-post test: the guard
+    now refuses the body before the form sees it."""
+    response = client.post(
+        "/contact/", {"email": "\x00@example.com", "started": "\x00"}
+    )
+
+    assert response.status_code == 400
