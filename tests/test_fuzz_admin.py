@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 FUZZ = settings(
-    max_examples=80,
+    max_examples=60,
     deadline=None,
     derandomize=True,
     database=None,
@@ -76,7 +76,7 @@ def test_any_list_query_string(superuser_client, make_lead, post, data):
     assert response.status_code < 500, response.status_code
 
 
-@settings(FUZZ, max_examples=30)
+@settings(FUZZ, max_examples=20)
 @given(data=st.data())
 def test_any_action_post(superuser_client, make_lead, data):
     make_lead()
