@@ -23,7 +23,12 @@ from django.core.exceptions import (
 from django.core.files.uploadhandler import FileUploadHandler
 from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.db import DatabaseError, connection, transaction
-from django.http import HttpResponseRedirect, QueryDict, UnreadablePostError
+from django.http import (
+    HttpResponse,
+    HttpResponseRedirect,
+    QueryDict,
+    UnreadablePostError,
+)
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
@@ -224,29 +229,41 @@ class RequestGuardMiddleware:
         if connection.vendor != "postgresql":
             return self.get_response(request)
         with transaction.atomic():
-            return self.get_response(request)
+            response = self.get_response(request)
+        if getattr(request, "guard_refused", False):
+            return error_page(request, 400)
+        return response
 
     def process_exception(self, request, exception):
         """An admin list that fails on its own query-string values: back to
         the unfiltered list (Django's ``?e=1``), or the 400 page elsewhere in
-        the admin. Without a query string a failure is a bug and stays a 500."""
-        if not (
-            is_admin(request)
-            and request.method in ("GET", "HEAD")
-            and request.GET
-            and isinstance(exception, BAD_VALUE_ERRORS)
-        ):
+        the admin; an action posted with ids that are not ids: the 400 page.
+        Without a query string a failure is a bug and stays a 500."""
+        if not is_admin(request) or not isinstance(exception, BAD_VALUE_ERRORS):
             return None
         match = request.resolver_match
+        is_changelist = match and (match.url_name or "").endswith("_changelist")
+        is_read = request.method in ("GET", "HEAD") and request.GET
+        is_bad_action = (
+            request.method == "POST"
+            and is_changelist
+            and isinstance(exception, (ValueError, TypeError, ValidationError))
+        )
+        if not (is_read or is_bad_action):
+            return None
         # No traceback or message: they can quote a search term (a name).
         logger.warning(
-            "Admin page %s refused its query string (%s)",
+            "Admin page %s refused its parameters (%s)",
             match.view_name if match else request.path,
             type(exception).__name__,
         )
-        if connection.in_atomic_block:
+        in_savepoint = is_read and connection.vendor == "postgresql"
+        if in_savepoint:
+            # admin_read's savepoint: undo the failed query, then render.
             transaction.set_rollback(True)
-        is_changelist = match and (match.url_name or "").endswith("_changelist")
-        if is_changelist and "e" not in request.GET:
+        if is_read and is_changelist and "e" not in request.GET:
             return HttpResponseRedirect(request.path + "?e=1")
+        if in_savepoint:
+            request.guard_refused = True
+            return HttpResponse(status=400)  # replaced by admin_read
         return error_page(request, 400)

@@ -179,3 +179,17 @@ def test_a_failure_without_a_query_string_stays_a_server_error(rf):
     assert guard_answer(rf, "/admin/blog/topic/", DataError()) is None
     assert guard_answer(rf, "/blog/?q=x", DataError()) is None
     assert guard_answer(rf, "/admin/blog/topic/?q=x", KeyError()) is None
+
+
+@pytest.mark.django_db
+def test_an_action_posted_with_ids_that_are_not_ids_gets_400(
+    superuser_client, make_lead
+):
+    make_lead()
+    url = reverse("admin:leads_lead_changelist")
+
+    response = superuser_client.post(
+        url, {"action": "delete_selected", "_selected_action": ["", "x"], "index": "0"}
+    )
+
+    assert response.status_code == 400
