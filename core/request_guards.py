@@ -22,9 +22,8 @@ from django.core.exceptions import (
 )
 from django.core.files.uploadhandler import FileUploadHandler
 from django.core.handlers.wsgi import get_bytes_from_wsgi
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError
 from django.http import (
-    HttpResponse,
     HttpResponseRedirect,
     QueryDict,
     UnreadablePostError,
@@ -152,8 +151,6 @@ class RequestGuardMiddleware:
         response = self.refusal(request)
         if response is not None:
             return response
-        if is_admin(request) and request.method in ("GET", "HEAD"):
-            return self.admin_read(request)
         return self.get_response(request)
 
     def refusal(self, request):
@@ -222,18 +219,6 @@ class RequestGuardMiddleware:
             return error_page(request, 400)
         return None
 
-    def admin_read(self, request):
-        """An admin page read with a savepoint around it on PostgreSQL, so that
-        a value the database refuses (see ``process_exception``) leaves the
-        connection usable; SQLite carries on after a failed query anyway."""
-        if connection.vendor != "postgresql":
-            return self.get_response(request)
-        with transaction.atomic():
-            response = self.get_response(request)
-        if getattr(request, "guard_refused", False):
-            return error_page(request, 400)
-        return response
-
     def process_exception(self, request, exception):
         """An admin list that fails on its own query-string values: back to
         the unfiltered list (Django's ``?e=1``), or the 400 page elsewhere in
@@ -257,13 +242,8 @@ class RequestGuardMiddleware:
             match.view_name if match else request.path,
             type(exception).__name__,
         )
-        in_savepoint = is_read and connection.vendor == "postgresql"
-        if in_savepoint:
-            # admin_read's savepoint: undo the failed query, then render.
-            transaction.set_rollback(True)
+        # Requests run in autocommit, so a query the database refused leaves
+        # the connection usable for the page below.
         if is_read and is_changelist and "e" not in request.GET:
             return HttpResponseRedirect(request.path + "?e=1")
-        if in_savepoint:
-            request.guard_refused = True
-            return HttpResponse(status=400)  # replaced by admin_read
         return error_page(request, 400)
