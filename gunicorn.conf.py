@@ -14,3 +14,5 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 max_requests = 1000
 max_requests_jitter = 100
+# Control characters from a request are escaped in both logs.
+logger_class = "core.log_safety.GunicornLogger"

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.request_guards.RequestGuardMiddleware",
     "core.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -288,11 +289,27 @@ SECURE_CSP = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "{levelname} {name} {message}", "style": "{"}},
+    "formatters": {
+        "plain": {
+            "()": "core.log_safety.EscapingFormatter",
+            "format": "{levelname} {name} {message}",
+            "style": "{",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": read_env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Request bodies larger than this are refused with a 413 before they are read:
+# public forms are a few kilobytes; the admin takes the logo and post images.
+PUBLIC_REQUEST_MAX_BYTES = read_env("PUBLIC_REQUEST_MAX_BYTES", "int", default=65536)
+ADMIN_REQUEST_MAX_BYTES = read_env(
+    "ADMIN_REQUEST_MAX_BYTES", "int", default=10 * 1024 * 1024
+)
+for _name in ("PUBLIC_REQUEST_MAX_BYTES", "ADMIN_REQUEST_MAX_BYTES"):
+    if globals()[_name] < 1024:
+        raise ImproperlyConfigured(f"{_name} must be at least 1024 bytes")
 
 
 # --- public forms: contact, sign-up, comment, like (core.protections) ---------

@@ -5,12 +5,12 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_control
 from django.views.generic.base import RedirectView
-from django.views.static import serve
 
 from blog.sitemaps import PostSitemap, TopicSitemap
 from care.sitemaps import CarePageSitemap, LocationSitemap, TreatmentSitemap
 from clinic_site import views
 from core import views as core_views
+from core.media import serve_upload
 from core.sitemaps import FlatPageSitemap, StaticViewSitemap
 
 sitemaps = {
@@ -22,6 +22,8 @@ sitemaps = {
     "treatments": TreatmentSitemap,
     "locations": LocationSitemap,
 }
+
+handler400 = "core.request_guards.bad_request"
 
 admin.site.site_header = "Clinic back office"
 admin.site.site_title = "Clinic back office"
@@ -59,7 +61,7 @@ urlpatterns = [
     # them itself instead of needing a separate web server.
     re_path(
         r"^media/(?P<path>.+)$",
-        cache_control(max_age=86400, public=True)(serve),
+        cache_control(max_age=86400, public=True)(serve_upload),
         {"document_root": settings.MEDIA_ROOT},
     ),
 ]

@@ -161,7 +161,6 @@ def test_search_does_not_find_drafts(client, make_post):
         "word " * 400,
         "'; DROP TABLE blog_post; --",
         "%_\\ <script>alert(1)</script> & | ! ( ) : * \" '",
-        "\x00null\x00byte",
         "депрессия 抑郁症 😊 ketamine",
         "!!!",
         "   ",

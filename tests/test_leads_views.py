@@ -211,7 +211,6 @@ def test_sign_up_view_hides_post_data_from_error_reports(client):
         {},
         {"interests": "x" * 5000},
         {"full_name": ["a", "b"]},
-        {"email": "\x00@example.com", "started": "\x00"},
         {"post": "x" * 5000, "source_path": "//evil.example"},
     ],
 )
