@@ -12,8 +12,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH \
     PORT=8000
 RUN useradd --create-home --uid 10001 clinic \
-    && mkdir -p /app/media \
-    && chown clinic:clinic /app/media
+    && mkdir -p /app/media /app/spool \
+    && chown clinic:clinic /app/media /app/spool \
+    && chmod 700 /app/spool
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY --chown=clinic:clinic . /app
