@@ -4,23 +4,27 @@ The database task backend never retries a task and leaves a task whose worker
 died marked "running" forever, so the rows themselves record which emails are
 owed, and the periodic jobs (settings.PERIODIC_JOBS) find them. Each start
 queues every job at once, so a restarted worker catches up straight away,
-keeps the tick queued, then hands over to ``manage.py db_worker``.
+keeps the tick queued, then runs the django-tasks-db worker.
 
-A database outage must not end the worker: db_worker gives up on the first
-database error, so this command waits (with backoff), reconnects and starts
-it again. A mail-server error ends only the task that met it.
+A database outage must not end the worker: django-tasks-db's worker gives up
+on the first database error, so this command waits (with backoff),
+reconnects and starts it again, under the autoreloader too. A mail-server
+error ends only the task that met it.
 """
 
 import contextlib
 import logging
+import os
 import time
 from argparse import BooleanOptionalAction
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, InterfaceError, connections
-from django.utils.autoreload import run_with_reloader
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
+from django.utils.crypto import get_random_string
+from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
+from django_tasks_db.management.commands.db_worker import Worker
 
 from core.tasks import enqueue_due_jobs, keep_tick_queued
 
@@ -29,7 +33,7 @@ MAX_BACKOFF_SECONDS = 30
 
 
 class Command(BaseCommand):
-    help = "Run the background worker (periodic jobs, then db_worker)."
+    help = "Run the background worker: periodic jobs and queued tasks."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -52,19 +56,29 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", help="Unique name of this worker process.")
 
     def handle(self, *, batch, interval, reload, worker_id, verbosity, **options):
-        worker_args = ["--interval", str(interval), "--verbosity", str(verbosity)]
-        worker_args += ["--no-reload", "--no-startup-delay"]
-        if batch:
-            worker_args.append("--batch")
-        if worker_id:
-            worker_args += ["--worker-id", worker_id]
+        worker = Worker(
+            queue_names=[DEFAULT_TASK_QUEUE_NAME],
+            interval=interval,
+            batch=batch,
+            backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=worker_id or get_random_string(32),
+            excluded_queue_names=[],
+        )
         if reload and not batch:
-            run_with_reloader(self.work, worker_args, verbosity)
+            # The reloader runs the worker in a thread of its child process;
+            # signals can only be set up in that process's main thread.
+            if os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
+                worker.configure_signals()
+            run_with_reloader(self.work, worker, verbosity)
         else:
-            self.work(worker_args, verbosity)
+            worker.configure_signals()
+            self.work(worker, verbosity)
 
-    def work(self, worker_args, verbosity):
-        """Run db_worker until it stops by itself; outlive database outages."""
+    def work(self, worker, verbosity):
+        """Run the task worker until it stops by itself (a signal, or an
+        empty queue in batch mode); outlive database outages."""
         failures = 0
         while True:
             try:
@@ -73,7 +87,7 @@ class Command(BaseCommand):
                 failures = 0
                 if verbosity:
                     self.stdout.write(f"Periodic jobs queued: {', '.join(queued)}")
-                call_command("db_worker", *worker_args)
+                worker.run()
                 return
             except (DatabaseError, InterfaceError) as error:
                 failures += 1
