@@ -3,9 +3,10 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.urls import reverse
 
 from core.http import client_ip
@@ -266,3 +267,15 @@ def test_client_ip_falls_back_when_the_trusted_header_is_missing(rf, settings):
     request = rf.get("/", REMOTE_ADDR="192.0.2.1")
 
     assert client_ip(request) == "192.0.2.1"
+
+
+def test_while_the_database_is_down_the_limit_falls_back_to_this_process():
+    down = mock.patch(
+        "core.protections.ratelimit.count_in_database",
+        side_effect=OperationalError("could not connect to server"),
+    )
+
+    with down:
+        answers = [hit("outage-test", "203.0.113.9", "3/m")[0] for _ in range(4)]
+
+    assert answers == [True, True, True, False]

@@ -78,6 +78,8 @@ def upgraded(transactional_db):
     """(pks of the rows made before, the app registry after the upgrade)."""
     executor = MigrationExecutor(connection)
     executor.migrate(PREVIOUS_LAYOUT)
+    with connection.schema_editor() as editor:  # as before: no cache table
+        editor.execute(f"DROP TABLE {editor.quote_name('clinic_cache')}")
     old_apps = executor.loader.project_state(
         [target for target in PREVIOUS_LAYOUT if target[1]]
     ).apps
@@ -124,6 +126,10 @@ def test_subscribers_from_before_keep_their_old_unsubscribe_links(upgraded):
 
     assert len(subscriber.unsubscribe_token) >= 22
     assert subscriber.has_legacy_unsubscribe_link
+
+
+def test_migrate_alone_creates_the_cache_table(upgraded):
+    assert "clinic_cache" in connection.introspection.table_names()
 
 
 def test_permissions_follow_the_models_to_their_new_apps(upgraded):
