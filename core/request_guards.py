@@ -45,12 +45,14 @@ PATH_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 COOKIE_VALUE = re.compile(r"[\x20-\x7e]*")
 REGEX_LOOKUPS = ("__regex", "__iregex")
 # Errors a database or a field raises for a value it cannot use; on an admin
-# page with a query string, they come from the visitor's parameters.
+# page with a query string, they come from the visitor's parameters (a
+# "__range" lookup with one value raises IndexError inside Django).
 BAD_VALUE_ERRORS = (
     DatabaseError,
     ValueError,
     TypeError,
     OverflowError,
+    IndexError,
     ValidationError,
     re.error,
 )

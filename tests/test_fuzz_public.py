@@ -11,6 +11,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.protections import started_token
+
 FUZZ = settings(
     max_examples=40,
     deadline=None,
@@ -79,9 +81,8 @@ def public_paths(make_post, settings):
     from leads import tokens
     from leads.models import Subscriber
 
-    settings.LEADS_RATE_LIMITS_ENABLED = False
-    settings.BLOG_RATE_LIMITS_ENABLED = False
-    settings.LEADS_MIN_FILL_SECONDS = 0
+    settings.PUBLIC_FORM_RATE_LIMITS_ENABLED = False
+    settings.PUBLIC_FORM_MIN_FILL_SECONDS = 0
     topic, _ = Topic.objects.get_or_create(slug="fuzzing", defaults={"name": "Fuzz"})
     post = make_post(topics=[topic])
     page, _ = FlatPage.objects.get_or_create(
@@ -180,8 +181,6 @@ def form_fields(started):
 @FUZZ
 @given(data=st.data())
 def test_post_any_form_fields(public_paths, data):
-    from leads.forms import started_token
-
     path = data.draw(st.sampled_from(public_paths))
     fields = data.draw(form_fields(started_token()))
     headers = data.draw(HEADERS)
