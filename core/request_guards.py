@@ -22,7 +22,7 @@ from django.core.exceptions import (
 )
 from django.core.files.uploadhandler import FileUploadHandler
 from django.core.handlers.wsgi import get_bytes_from_wsgi
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.http import (
     HttpResponseRedirect,
     QueryDict,
@@ -220,6 +220,26 @@ class RequestGuardMiddleware:
         if has_nul(data):
             return error_page(request, 400)
         return None
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """Run an admin list filtered by the query string in a savepoint, so
+        that a value the database refuses leaves the connection usable even
+        inside an outer transaction (tests, ATOMIC_REQUESTS)."""
+        match = request.resolver_match
+        is_filtered_list = (
+            is_admin(request)
+            and request.method in ("GET", "HEAD")
+            and request.GET
+            and match
+            and (match.url_name or "").endswith("_changelist")
+        )
+        if not is_filtered_list:
+            return None
+        try:
+            with transaction.atomic():
+                return view_func(request, *view_args, **view_kwargs)
+        except BAD_VALUE_ERRORS as error:
+            return self.process_exception(request, error)
 
     def process_exception(self, request, exception):
         """An admin list that fails on its own query-string values: back to
