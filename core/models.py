@@ -3,6 +3,8 @@ from django.core.validators import RegexValidator
 from django.db import DatabaseError, InterfaceError, models
 from django.urls import reverse
 
+from core.places import postal_address, tel_href, text_lines
+
 PROFILE_CACHE_KEY = "clinic-profile"
 PROFILE_CACHE_SECONDS = 60
 LAST_KNOWN_PROFILE_KEY = "clinic-profile-last-known"
@@ -105,14 +107,11 @@ class ClinicProfile(models.Model):
 
     @property
     def opening_hours_lines(self):
-        return [
-            line.strip() for line in self.opening_hours.splitlines() if line.strip()
-        ]
+        return text_lines(self.opening_hours)
 
     @property
     def phone_href(self):
-        digits = "".join(ch for ch in self.phone if ch.isdigit() or ch == "+")
-        return f"tel:{digits}" if digits else ""
+        return tel_href(self.phone)
 
     @property
     def social_links(self):
@@ -135,14 +134,7 @@ class ClinicProfile(models.Model):
             "description": self.tagline,
             "telephone": self.phone,
             "email": self.email,
-            "address": {
-                "@type": "PostalAddress",
-                "streetAddress": self.street_address,
-                "addressLocality": self.city,
-                "addressRegion": self.region,
-                "postalCode": self.postcode,
-                "addressCountry": self.country,
-            },
+            "address": postal_address(self),
             "openingHours": self.opening_hours_lines,
             "medicalSpecialty": "Psychiatric",
         }

@@ -1,6 +1,6 @@
 """Small helpers for anything with an address, a phone number and hours.
 
-Used by the care app's locations; the clinic profile has the same fields.
+Used by the clinic profile and the care app's locations.
 """
 
 
