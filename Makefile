@@ -5,7 +5,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
-PYTEST_ARGS ?=
+# The suite runs on every core (pytest-xdist); PYTEST_ARGS=-n0 runs it in one process.
+PYTEST_ARGS ?= -n auto
 
 # A Python 3.12+ interpreter: python3.13/python3.12 on PATH, else pyenv's.
 PYTHON ?= $(shell \

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.template.defaultfilters import truncatechars
@@ -5,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from blog import checklist
 from blog.models import Author, Comment, Post, Reference, Topic
 
 
@@ -36,8 +38,68 @@ class ReferenceInline(admin.TabularInline):
     fields = ["position", "title", "url"]
 
 
+def submitted_reference_count(data, prefix="references"):
+    """References the inline formset in ``data`` keeps (titled, not deleted)."""
+    try:
+        total = min(int(data.get(f"{prefix}-TOTAL_FORMS", 0)), 1000)
+    except (TypeError, ValueError):
+        return 0
+    return sum(
+        1
+        for i in range(total)
+        if str(data.get(f"{prefix}-{i}-title", "")).strip()
+        and not data.get(f"{prefix}-{i}-DELETE")
+    )
+
+
+class PostAdminForm(forms.ModelForm):
+    """The post form, holding a post that goes public to the editorial checklist.
+
+    The admin supplies the model and fields (``PostAdmin.fieldsets``).
+    """
+
+    publish_anyway = forms.BooleanField(
+        label="Publish anyway",
+        required=False,
+        help_text=(
+            "Tick to publish although the editorial checklist "
+            "(medical reviewer, references, a review in the last 12 months) "
+            "is not complete."
+        ),
+    )
+
+    def goes_public(self, status):
+        public = {Post.Status.PUBLISHED, Post.Status.SCHEDULED}
+        was_public = self.instance.pk and self.initial.get("status") in public
+        return status in public and not was_public
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.goes_public(cleaned.get("status")):
+            return cleaned
+        missing = checklist.missing_items(
+            has_reviewer=bool(cleaned.get("reviewer")),
+            reference_count=submitted_reference_count(self.data),
+            last_reviewed=cleaned.get("last_reviewed"),
+        )
+        blocking = checklist.blocking_items(missing)
+        if checklist.NO_REVIEWER in blocking:
+            self.add_error("reviewer", "A medical reviewer is required to publish.")
+        if checklist.NO_REFERENCES in blocking:
+            self.add_error(None, "At least one reference is required to publish.")
+        if missing and not blocking and not cleaned.get("publish_anyway"):
+            self.add_error(
+                "publish_anyway",
+                "The editorial checklist is not complete: "
+                + "; ".join(missing)
+                + ". Complete it, or tick “Publish anyway” to publish as it is.",
+            )
+        return cleaned
+
+
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
+    form = PostAdminForm
     list_display = [
         "title",
         "public_state",
@@ -65,8 +127,9 @@ class PostAdmin(admin.ModelAdmin):
         "reading_minutes",
         "created_at",
         "updated_at",
+        "shows_crisis_box",
     ]
-    actions = ["publish_now", "unpublish"]
+    actions = ["publish_now", "publish_anyway", "unpublish"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "body", "topics"]}),
         (
@@ -76,6 +139,7 @@ class PostAdmin(admin.ModelAdmin):
                     "status",
                     "published_at",
                     "notify_subscribers",
+                    "publish_anyway",
                     "preview_link",
                 ],
                 "description": (
@@ -84,6 +148,7 @@ class PostAdmin(admin.ModelAdmin):
                 ),
             },
         ),
+        ("Crisis box", {"fields": ["crisis_box", "shows_crisis_box"]}),
         ("Image", {"fields": ["hero_image", "hero_image_alt", "hero_image_credit"]}),
         (
             "Credits and medical review",
@@ -156,13 +221,50 @@ class PostAdmin(admin.ModelAdmin):
             '<a href="{}" target="_blank" rel="noopener">Preview</a>', url
         )
 
+    def _publish(self, request, queryset, *, confirmed):
+        published, held = 0, []
+        today = timezone.localdate()
+        posts = queryset.select_related(None).annotate(
+            reference_total=Count("references")
+        )
+        for post in posts:
+            missing = checklist.missing_items(
+                has_reviewer=post.reviewer_id is not None,
+                reference_count=post.reference_total,
+                last_reviewed=post.last_reviewed,
+                today=today,
+            )
+            blocking = checklist.blocking_items(missing)
+            if blocking or (missing and not confirmed):
+                held.append(f"“{post.title}” ({'; '.join(blocking or missing)})")
+                continue
+            post.publish()
+            published += 1
+        self.message_user(request, f"Published {published} post(s).", messages.SUCCESS)
+        if held:
+            advice = (
+                "A medical reviewer and references are required."
+                if checklist.review_required()
+                else "Complete the checklist, or use “Publish selected posts "
+                "anyway” to confirm."
+            )
+            self.message_user(
+                request,
+                f"Not published, editorial checklist incomplete: {', '.join(held)}. "
+                + advice,
+                messages.WARNING,
+            )
+
     @admin.action(description="Publish selected posts now", permissions=["change"])
     def publish_now(self, request, queryset):
-        for post in queryset:
-            post.publish()
-        self.message_user(
-            request, f"Published {len(queryset)} post(s).", messages.SUCCESS
-        )
+        self._publish(request, queryset, confirmed=False)
+
+    @admin.action(
+        description="Publish selected posts anyway (checklist incomplete)",
+        permissions=["change"],
+    )
+    def publish_anyway(self, request, queryset):
+        self._publish(request, queryset, confirmed=True)
 
     @admin.action(
         description="Unpublish selected posts (back to draft)", permissions=["change"]

@@ -9,6 +9,8 @@ storing addresses, the view handler hashes (post, client IP, user agent) with
 a random salt that lives only in the shared cache and is replaced every day;
 the hash is kept in the cache until the next day and then forgotten. Nothing
 in the database can be traced back to a reader.
+A counted view adds one to the post's total and to its row for the day
+(``blog.models.PostDailyViews``), which the staff insight pages read.
 
 Likes: one per browser, remembered in a signed cookie listing the liked post
 ids (a like is something the reader chooses to do, so a functional cookie is

@@ -15,4 +15,5 @@ urlpatterns = [
     path("<slug:slug>/comment/", views.comment_create, name="comment_create"),
     path("<slug:slug>/like/", views.post_like, name="post_like"),
     path("<slug:slug>/view/", views.post_view, name="post_view"),
+    path("<slug:slug>/counts/", views.post_counts, name="post_counts"),
 ]

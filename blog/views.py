@@ -7,13 +7,14 @@ from django.db.models import F, Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import cached_property
+from django.views.decorators.cache import cache_control, cache_page
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 from django.views.generic import ListView
 
 from blog import engagement
 from blog.forms import CommentForm, LikeForm
-from blog.models import Author, Post, Topic
+from blog.models import Author, Post, PostDailyViews, Topic
 from core.models import ClinicProfile
 from core.protections import clean_control_characters, rate_limit
 from core.structured_data import json_ld
@@ -202,4 +203,23 @@ def post_view(request, slug):
     post = get_object_or_404(Post.objects.published().only("pk"), slug=slug)
     if not engagement.is_bot(request) and engagement.is_first_view_today(request, post):
         Post.objects.filter(pk=post.pk).update(view_count=F("view_count") + 1)
+        PostDailyViews.count(post.pk)
     return HttpResponse(status=204)
+
+
+@require_safe
+@cache_control(max_age=60, public=True)
+@cache_page(60, cache="local")
+def post_counts(request, slug):
+    """Likes, views and approved comments, for the counters on cached pages."""
+    post = get_object_or_404(
+        Post.objects.published().with_comment_count().only("like_count", "view_count"),
+        slug=slug,
+    )
+    return JsonResponse(
+        {
+            "likes": post.like_count,
+            "views": post.view_count,
+            "comments": post.comment_count,
+        }
+    )

@@ -57,3 +57,60 @@ def read_rate(name, default, old_per_hour_name=None):
             f"or days: s, m, h, d), not {value!r}"
         )
     return value
+
+
+# Each provider's anymail backend and the credentials it needs, under
+# anymail's own setting names (read from variables of the same name).
+EMAIL_PROVIDERS = {
+    "amazon_ses": ("anymail.backends.amazon_ses.EmailBackend", []),
+    "postmark": ("anymail.backends.postmark.EmailBackend", ["POSTMARK_SERVER_TOKEN"]),
+    "mailgun": ("anymail.backends.mailgun.EmailBackend", ["MAILGUN_API_KEY"]),
+    "sendgrid": ("anymail.backends.sendgrid.EmailBackend", ["SENDGRID_API_KEY"]),
+    "brevo": ("anymail.backends.brevo.EmailBackend", ["BREVO_API_KEY"]),
+}
+# Read when set, never required: regions, streams, webhook signing keys.
+OPTIONAL_ANYMAIL_SETTINGS = [
+    "AMAZON_SES_CONFIGURATION_SET_NAME",
+    "AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS",
+    "POSTMARK_MESSAGE_STREAM",
+    "MAILGUN_SENDER_DOMAIN",
+    "MAILGUN_API_URL",
+    "MAILGUN_WEBHOOK_SIGNING_KEY",
+    "BREVO_API_URL",
+]
+
+
+def read_email_provider():
+    """(EMAIL_PROVIDER, its mailer's BACKEND or None for SMTP, ANYMAIL dict)."""
+    provider = read_env("EMAIL_PROVIDER", default="smtp").strip().lower() or "smtp"
+    if provider != "smtp" and provider not in EMAIL_PROVIDERS:
+        choices = ", ".join(["smtp", *EMAIL_PROVIDERS])
+        raise ImproperlyConfigured(
+            f"EMAIL_PROVIDER must be one of {choices}, not {provider!r}"
+        )
+    anymail = {}
+    for name in OPTIONAL_ANYMAIL_SETTINGS:
+        if f"ANYMAIL_{name}" in env:
+            anymail[name] = read_env(f"ANYMAIL_{name}")
+    if "AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS" in anymail:
+        anymail["AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS"] = read_env(
+            "ANYMAIL_AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS", "bool"
+        )
+    secret = read_env("ANYMAIL_WEBHOOK_SECRET", default="").strip()
+    if secret:
+        if ":" not in secret.strip(":"):
+            raise ImproperlyConfigured(
+                "ANYMAIL_WEBHOOK_SECRET must look like user:password"
+            )
+        anymail["WEBHOOK_SECRET"] = secret
+    if provider == "smtp":
+        return provider, None, anymail
+    backend, required = EMAIL_PROVIDERS[provider]
+    for name in required:
+        value = read_env(f"ANYMAIL_{name}", default="")
+        if not value:
+            raise ImproperlyConfigured(
+                f"EMAIL_PROVIDER={provider} needs ANYMAIL_{name}"
+            )
+        anymail[name] = value
+    return provider, backend, anymail

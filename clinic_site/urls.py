@@ -56,7 +56,9 @@ urlpatterns = [
     # The back office's own pages (dashboard, personal data), ahead of the
     # admin so its catch-all never answers for them.
     path("admin/leads/", include("leads.staff_urls")),
+    path("admin/insights/", include("insights.urls")),
     path("admin/", admin.site.urls),
+    path("email/webhooks/", include("newsletter.webhook_urls")),
     # Uploads are few and small (post images, the logo), so the app serves
     # them itself instead of needing a separate web server.
     re_path(

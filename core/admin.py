@@ -14,6 +14,7 @@ class ClinicProfileAdmin(admin.ModelAdmin):
         ),
         ("Opening hours", {"fields": ["opening_hours"]}),
         ("Prices", {"fields": ["currency", "good_faith_estimate_notice"]}),
+        ("Crisis box on blog posts", {"fields": ["crisis_box_text"]}),
         (
             "Social links",
             {

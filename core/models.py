@@ -3,11 +3,21 @@ from django.core.validators import RegexValidator
 from django.db import DatabaseError, InterfaceError, models
 from django.urls import reverse
 
+from core.images import refresh_renditions, validate_image
+from core.page_cache import ChangesPublicPages, content_key
 from core.places import postal_address, tel_href, text_lines
 
+# The header shows the logo 40 CSS px tall: renditions for 1x and 2x screens.
+LOGO_HEIGHT = 40
+LOGO_HEIGHTS = (LOGO_HEIGHT, 2 * LOGO_HEIGHT)
 PROFILE_CACHE_KEY = "clinic-profile"
 PROFILE_CACHE_SECONDS = 60
 LAST_KNOWN_PROFILE_KEY = "clinic-profile-last-known"
+CRISIS_BOX_TEXT = (
+    "If you are thinking about suicide or about hurting yourself, or you are "
+    "worried about someone, you don't have to wait for an appointment. Help is "
+    "free and open day and night."
+)
 GOOD_FAITH_ESTIMATE_NOTICE = (
     "If you do not have health insurance, or choose not to use it, you have the "
     "right under the No Surprises Act to a Good Faith Estimate: a written "
@@ -19,7 +29,7 @@ GOOD_FAITH_ESTIMATE_NOTICE = (
 )
 
 
-class ClinicProfile(models.Model):
+class ClinicProfile(ChangesPublicPages, models.Model):
     """The clinic's public details, shown in the header, footer and structured data."""
 
     name = models.CharField(max_length=120, default="Harbor Light Ketamine Clinic")
@@ -56,7 +66,13 @@ class ClinicProfile(models.Model):
     linkedin_url = models.URLField(blank=True)
     x_url = models.URLField("X (Twitter) URL", blank=True)
     youtube_url = models.URLField(blank=True)
-    logo = models.ImageField(upload_to="clinic/", blank=True)
+    logo = models.ImageField(
+        upload_to="clinic/",
+        blank=True,
+        validators=[validate_image],
+        help_text="Shown 40 px tall in the header: upload it at least 80 px tall.",
+    )
+    logo_renditions = models.JSONField(default=dict, blank=True, editable=False)
     logo_alt = models.CharField(
         max_length=200, blank=True, help_text="Describe the logo for screen readers."
     )
@@ -71,6 +87,14 @@ class ClinicProfile(models.Model):
         default=GOOD_FAITH_ESTIMATE_NOTICE,
         help_text="Shown on the treatments list and on every treatment page.",
     )
+    crisis_box_text = models.TextField(
+        "crisis box wording",
+        default=CRISIS_BOX_TEXT,
+        help_text=(
+            "Opens the box at the top of a blog post about suicide, self-harm or "
+            "overdose. The 988, 911 and clinic phone numbers follow it."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -82,6 +106,7 @@ class ClinicProfile(models.Model):
 
     def save(self, *args, **kwargs):
         self.pk = 1
+        refresh_renditions(self, "logo", kwargs, heights=LOGO_HEIGHTS)
         super().save(*args, **kwargs)
         caches["local"].delete(PROFILE_CACHE_KEY)
 
@@ -95,15 +120,30 @@ class ClinicProfile(models.Model):
         While the database is unreachable, the last copy this process read
         (or the defaults) keeps every page, the crisis line included, up.
         """
-        profile = caches["local"].get(PROFILE_CACHE_KEY)
+        key = content_key(PROFILE_CACHE_KEY)
+        profile = caches["local"].get(key)
         if profile is None:
             try:
                 profile, _ = cls.objects.get_or_create(pk=1)
             except (DatabaseError, InterfaceError):
                 return caches["local"].get(LAST_KNOWN_PROFILE_KEY) or cls(pk=1)
-            caches["local"].set(PROFILE_CACHE_KEY, profile, PROFILE_CACHE_SECONDS)
+            caches["local"].set(key, profile, PROFILE_CACHE_SECONDS)
             caches["local"].set(LAST_KNOWN_PROFILE_KEY, profile, None)
         return profile
+
+    @property
+    def logo_shown_width(self):
+        """The logo's width in the header, read from its renditions (the
+        page opens no file): None until it has them."""
+        files = self.logo_renditions.get("files")
+        if not files:
+            return None
+        return round(LOGO_HEIGHT * files[0]["width"] / files[0]["height"])
+
+    @property
+    def has_postal_address(self) -> bool:
+        """Whether bulk mail may go out: CAN-SPAM wants a postal address in it."""
+        return bool(self.street_address.strip() and self.city.strip())
 
     @property
     def opening_hours_lines(self):

@@ -21,7 +21,7 @@ class StaticViewSitemap(SiteUrlSitemap):
     priority = 0.8
 
     def items(self):
-        return ["home", "leads:contact"]
+        return ["home", "leads:contact", "leads:refer"]
 
     def location(self, item):
         return reverse(item)

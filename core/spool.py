@@ -25,7 +25,13 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, InterfaceError, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    connections,
+    transaction,
+)
 from django.utils.module_loading import import_string
 
 from core.models import SpoolReceipt
@@ -133,12 +139,15 @@ def drain_in_background() -> None:
 
 
 def _drain_until_empty():
-    while True:
-        time.sleep(RETRY_SECONDS)
-        with contextlib.suppress(Exception):
-            drain()
-        if not pending():
-            return
+    try:
+        while True:
+            time.sleep(RETRY_SECONDS)
+            with contextlib.suppress(Exception):
+                drain()
+            if not pending():
+                return
+    finally:
+        connections.close_all()
 
 
 def _release_stale_claims(folder):

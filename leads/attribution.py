@@ -1,25 +1,23 @@
 """First-touch attribution: where a visitor came from, kept for the visit.
 
-On the first page of a visit the landing page (its path: the UTM values
-have fields of their own, and the rest of a query string may carry anything,
-an address included), the external referrer and the UTM parameters go into a
-small signed browser-session cookie; ``services.create_lead`` copies them
-onto the lead. A cookie rather than the session keeps crawlers and one-page
-visits from filling the sessions table.
+No cookie: pages are cached and shared between visitors (core.page_cache),
+so nothing about one visitor may be stored in them or set on a GET. Instead
+the consultation form carries hidden fields (``{% attribution_fields %}``):
+site.js keeps the visit's first page, its external referrer and UTM values
+in sessionStorage and fills them in; without JavaScript the server fills them
+from the form page's own request, which is never cached. The landing page is
+a path only (the UTM values have fields of their own, and the rest of a
+query string may carry anything, an address included).
+``services.create_lead`` copies them onto the lead.
 
 The helpers also tell the contact form which page of this site sent the
 visitor (``referrer_host_and_path``, ``is_own_host``).
 """
 
-import json
 from urllib.parse import urlsplit
-
-from django.conf import settings
 
 from core.protections import clean_control_characters, local_path
 
-COOKIE_NAME = "visit_source"
-COOKIE_SALT = "leads.attribution"
 UTM_FIELDS = {
     "utm_source": "utm_source",
     "utm_medium": "utm_medium",
@@ -32,16 +30,6 @@ MAX_LENGTHS = {
     "utm_medium": 100,
     "utm_campaign": 100,
 }
-SKIPPED_PREFIXES = (
-    "/admin/",
-    "/static/",
-    "/media/",
-    "/healthz",
-    "/blog/feed/",
-    "/subscribe/confirm/",
-    "/unsubscribe/",
-    "/self-check/",
-)
 
 
 def clean_value(value: str, max_length: int) -> str:
@@ -68,59 +56,41 @@ def external_referrer(request) -> str:
     return request.headers["Referer"]
 
 
+def attribution_from_request(request) -> dict:
+    """What this request says about where the visit came from: its path,
+    an external Referer and the UTM values of its query string."""
+    data = {"landing_page": request.path, "referrer": external_referrer(request)}
+    for parameter, field in UTM_FIELDS.items():
+        data[field] = request.GET.get(parameter, "")
+    return clean_attribution(data)
+
+
+def clean_attribution(data) -> dict:
+    cleaned = {}
+    for field, max_length in MAX_LENGTHS.items():
+        value = data.get(field)
+        if not isinstance(value, str) or not value:
+            continue
+        if field == "landing_page":
+            value = local_path(value)
+        value = clean_value(value, max_length)
+        if value:
+            cleaned[field] = value
+    return cleaned
+
+
+def form_attribution(request) -> dict:
+    """The hidden attribution fields a form page carries.
+
+    On a re-shown form, what was posted; otherwise what this (uncached)
+    request says. site.js replaces them with the visit's first page, kept in
+    the browser's sessionStorage, when JavaScript runs.
+    """
+    if request.method == "POST":
+        return read_attribution(request)
+    return attribution_from_request(request)
+
+
 def read_attribution(request) -> dict:
-    """The attribution fields for a new lead, from the visit's cookie."""
-    try:
-        raw = request.get_signed_cookie(COOKIE_NAME, default="", salt=COOKIE_SALT)
-        data = json.loads(raw) if raw else {}
-    except ValueError:
-        data = {}
-    if not isinstance(data, dict):
-        return {}
-    if data.get("landing_page"):
-        # Cookies set before landing pages lost their query strings.
-        data["landing_page"] = local_path(str(data["landing_page"]))
-    return {
-        field: clean_value(str(data[field]), max_length)
-        for field, max_length in MAX_LENGTHS.items()
-        if data.get(field)
-    }
-
-
-class AttributionMiddleware:
-    """Sets the visit's attribution cookie on its first HTML page."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        if self.is_first_page_of_visit(request, response):
-            data = {"landing_page": request.path}
-            data["referrer"] = external_referrer(request)
-            for parameter, field in UTM_FIELDS.items():
-                data[field] = request.GET.get(parameter, "")
-            data = {
-                field: clean_value(value, MAX_LENGTHS[field])
-                for field, value in data.items()
-                if value
-            }
-            response.set_signed_cookie(
-                COOKIE_NAME,
-                json.dumps(data, separators=(",", ":")),
-                salt=COOKIE_SALT,
-                secure=settings.SESSION_COOKIE_SECURE,
-                httponly=True,
-                samesite="Lax",
-            )
-        return response
-
-    @staticmethod
-    def is_first_page_of_visit(request, response) -> bool:
-        return (
-            request.method == "GET"
-            and response.status_code == 200
-            and COOKIE_NAME not in request.COOKIES
-            and response.get("Content-Type", "").startswith("text/html")
-            and not request.path.startswith(SKIPPED_PREFIXES)
-        )
+    """The attribution fields for a new lead, from the posted form."""
+    return clean_attribution({field: request.POST.get(field) for field in MAX_LENGTHS})

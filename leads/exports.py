@@ -60,6 +60,12 @@ LEAD_COLUMNS = [
     ("best_time_to_reach", "Best time to reach"),
     ("interests", "Interests"),
     ("heard_about_us", "How they heard about us"),
+    ("kind", "Kind"),
+    ("location__name", "Location"),
+    ("referrer_name", "Referring clinician"),
+    ("referrer_practice", "Referring practice"),
+    ("referrer_phone", "Referrer's phone"),
+    ("referrer_email", "Referrer's email"),
     ("status", "Status"),
     ("assigned_to__username", "Assigned to"),
     ("is_urgent", "Urgent"),
@@ -85,6 +91,7 @@ def export_leads(queryset, include_message=False, count=None):
     """
     columns = LEAD_COLUMNS + ([("message", "Message")] if include_message else [])
     statuses = dict(Lead.Status.choices)
+    kinds = dict(Lead.Kind.choices)
     methods = dict(Lead.ContactMethod.choices)
     interests = dict(Interest.choices)
 
@@ -93,6 +100,7 @@ def export_leads(queryset, include_message=False, count=None):
         for row in queryset.values_list(*names).iterator(chunk_size=2000):
             row = dict(zip(names, row, strict=True))
             row["status"] = statuses.get(row["status"], row["status"])
+            row["kind"] = kinds.get(row["kind"], row["kind"])
             row["preferred_contact_method"] = methods.get(
                 row["preferred_contact_method"], row["preferred_contact_method"]
             )

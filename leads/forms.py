@@ -7,18 +7,30 @@ What a valid form leads to (consent records, triage, emails) is in
 
 import phonenumbers
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Layout, Submit
+from crispy_forms.layout import HTML, Div, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError, InterfaceError
 from django.urls import reverse
 from django.utils.html import format_html
 
+from care.models import location_choices
 from core.protections import BotTrapForm, local_path, plain_text, single_line
 from leads.models import Lead, Subscriber
 from leads.models.lead import Interest
+from selfcheck.results import Result, result_from_token
 
 CONSENT_VERSION = "2026-01"
+SELF_CHECK_CONSENT_TEXT = (
+    "Store my self-check scores with this request, so the clinician who "
+    "calls me can see them."
+)
+SELF_CHECK_INVALID = (
+    "Your self-check result could not be attached: it has expired or was "
+    "changed. You can send this request without it, or take the self-check "
+    "again."
+)
 CONSENT_TEXT = (
     "I agree that the clinic may contact me about my request by phone, text "
     "message or email, as described in the privacy policy."
@@ -51,6 +63,44 @@ LEAD_FIELDS = [
 ]
 
 
+def phone_e164(raw: str) -> str:
+    """A phone number as typed, checked and stored in E.164 ("" if blank)."""
+    raw = raw.strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, settings.LEADS_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError("Enter a valid phone number, including the area code.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class LocationQuestion:
+    """The "which location?" question, asked only when the clinic has two or
+    more locations. The answer is a location's primary key as a string, or
+    "" for no preference; the service looks the location up."""
+
+    location_label = "Which location would suit you best?"
+
+    def add_location_question(self) -> list[str]:
+        """Add the field when there is a choice; the names to lay out."""
+        try:
+            choices = location_choices()
+        except (DatabaseError, InterfaceError):  # the form still works in an outage
+            choices = []
+        if not choices:
+            return []
+        self.fields["location"] = forms.ChoiceField(
+            label=self.location_label,
+            choices=choices,
+            required=False,
+            error_messages={"invalid_choice": "Please choose one of our locations."},
+        )
+        return ["location"]
+
+
 class EmailAddressForm(BotTrapForm):
     """A public form that asks for an email address."""
 
@@ -61,7 +111,7 @@ class EmailAddressForm(BotTrapForm):
     )
 
 
-class ContactForm(EmailAddressForm):
+class ContactForm(LocationQuestion, EmailAddressForm):
     """The consultation request form; ``services.create_lead`` records it."""
 
     full_name = forms.CharField(
@@ -120,24 +170,52 @@ class ContactForm(EmailAddressForm):
     source_path = forms.CharField(
         required=False, max_length=500, widget=forms.HiddenInput
     )
+    # A signed self-check result (selfcheck.results), stored only with
+    # self_check_consent; cleaned to the scores, never the answers.
+    self_check = forms.CharField(
+        required=False, max_length=2000, widget=forms.HiddenInput
+    )
+    self_check_consent = forms.BooleanField(
+        label=SELF_CHECK_CONSENT_TEXT, required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.self_check_result = self.attached_result()
         privacy = format_html('<a href="{}">privacy policy</a>', "/privacy/")
         self.fields["consent"].label = format_html(
             "{}{}.", CONSENT_TEXT.removesuffix("privacy policy."), privacy
         )
         self.helper = FormHelper()
         self.helper.form_action = reverse("leads:contact")
+        # Protected by its Origin header (core.csrf): no token, no cookie.
+        self.helper.disable_csrf = True
         self.helper.layout = Layout(
+            HTML("{% load leads %}{% attribution_fields %}"),
             Div("website", css_class="visually-hidden-honeypot", aria_hidden="true"),
             "started",
             "post",
             "source_path",
+            "self_check",
             *LEAD_FIELDS,
+            *self.add_location_question(),
+            *(["self_check_consent"] if self.self_check_result else []),
             "consent",
             Submit("submit", "Request my consultation"),
         )
+
+    def attached_result(self) -> Result | None:
+        """The result the hidden token carries, shown above the consent box."""
+        token = self["self_check"].value() or ""
+        return result_from_token(token) if token else None
+
+    def clean_self_check(self):
+        token = self.cleaned_data["self_check"]
+        if token and self.self_check_result is None:
+            self.add_error(None, SELF_CHECK_INVALID)
+            self.data = self.data.copy()
+            self.data["self_check"] = ""  # sending again goes without it
+        return token
 
     def clean_full_name(self):
         name = self.cleaned_data["full_name"].strip()
@@ -150,18 +228,7 @@ class ContactForm(EmailAddressForm):
         return f"{local}@{domain.lower()}"
 
     def clean_phone(self):
-        raw = self.cleaned_data["phone"].strip()
-        if not raw:
-            return ""
-        try:
-            number = phonenumbers.parse(raw, settings.LEADS_PHONE_REGION)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise ValidationError(
-                "Enter a valid phone number, including the area code."
-            )
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return phone_e164(self.cleaned_data["phone"])
 
     def clean_interests(self):
         return list(dict.fromkeys(self.cleaned_data["interests"]))
@@ -185,7 +252,25 @@ class ContactForm(EmailAddressForm):
             self.add_error(
                 "phone", "Please give a phone number so we can call or text you."
             )
+        result = self.self_check_result
+        consented = cleaned_data.get("self_check_consent")
+        cleaned_data["self_check"] = self_check_record(result) if consented else None
         return cleaned_data
+
+
+def self_check_record(result: Result | None) -> dict | None:
+    """What a lead stores of a self-check: instrument, total, band, crisis."""
+    if result is None:
+        return None
+    scores = [
+        {
+            "instrument": item.instrument.name,
+            "total": item.total,
+            "band": item.band.label,
+        }
+        for item in result.scores
+    ]
+    return {"scores": scores, "crisis": result.crisis}
 
 
 class SubscribeForm(EmailAddressForm):

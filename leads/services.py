@@ -11,10 +11,13 @@ from datetime import datetime, timedelta
 
 from django.db import DatabaseError, InterfaceError, transaction
 from django.db.models import Q
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from blog.models import Post
+from care.models import Location
 from core import spool
+from core.crisis import mentions_crisis
 from leads import tasks
 from leads.forms import (
     CONSENT_TEXT,
@@ -23,14 +26,12 @@ from leads.forms import (
     SUBSCRIBE_CONSENT_TEXT,
 )
 from leads.models import BlockedDomain, Lead, Subscriber
-
-CRISIS_PATTERN = re.compile(
-    r"\b(?:suicid|kill(?:ing)?\s+my\s?self|end(?:ing)?\s+(?:it\s+all|my\s+(?:own\s+)?life)"
-    r"|take\s+my\s+(?:own\s+)?life|overdos|self[\s-]?harm|hurt(?:ing)?\s+my\s?self"
-    r"|want(?:\s+to|na)\s+die|better\s+off\s+dead|no\s+reason\s+to\s+live"
-    r"|don'?t\s+want\s+to\s+(?:live|be\s+alive))",
-    re.IGNORECASE,
+from leads.referral_forms import (
+    REFERRAL_CONSENT_TEXT,
+    REFERRAL_CONSENT_VERSION,
+    REFERRAL_FIELDS,
 )
+
 LINK_PATTERN = re.compile(
     r"https?:|www\.|<\s*a\b|\[url|\b[\w-]+\.(?:com|net|org|info|biz|ru|xyz|top|site"
     r"|online|shop|io|co)\b",
@@ -41,11 +42,6 @@ LINK_PATTERN = re.compile(
 RESEND_AFTER = timedelta(minutes=15)
 
 logger = logging.getLogger(__name__)
-
-
-def mentions_crisis(text: str) -> bool:
-    """True when free text uses the language of suicide, self-harm or overdose."""
-    return bool(CRISIS_PATTERN.search(text.replace("\u2019", "'")))
 
 
 def looks_like_spam(full_name: str, email: str) -> bool:
@@ -81,29 +77,40 @@ def store_spooled_lead(payload: dict) -> None:
 
 def is_urgent_request(cleaned_data: dict) -> bool:
     fields = ["message", "best_time_to_reach", "full_name"]
+    if (cleaned_data.get("self_check") or {}).get("crisis"):
+        return True
     return mentions_crisis(" ".join(cleaned_data.get(field, "") for field in fields))
 
 
 def create_lead(cleaned_data: dict, attribution: dict, received_at=None) -> Lead:
-    """Record a valid ContactForm's request and enqueue its emails in the
+    """Record a valid ContactForm's request (or a ReferralForm's, when
+    ``cleaned_data["kind"]`` says "referral") and enqueue its emails in the
     same transaction (an outbox).
 
     ``attribution`` holds the visit's landing page, referrer and UTM values
     (``leads.attribution.read_attribution``); ``received_at`` is when a
     spooled request reached the site.
     """
-    lead = Lead(**{field: cleaned_data[field] for field in LEAD_FIELDS})
+    kind = cleaned_data.get("kind", Lead.Kind.CONSULTATION)
+    referral = kind == Lead.Kind.REFERRAL
+    fields = REFERRAL_FIELDS if referral else LEAD_FIELDS
+    lead = Lead(kind=kind, **{field: cleaned_data[field] for field in fields})
     slug = cleaned_data.get("post", "")
     post = Post.objects.published().filter(slug=slug).first() if slug else None
     lead.source_post = post
     lead.source_path = (
         post.get_absolute_url() if post else cleaned_data.get("source_path", "")
     )
-    lead.consent_text = CONSENT_TEXT
-    lead.consent_version = CONSENT_VERSION
+    location = cleaned_data.get("location")
+    # A location removed since the form was shown (or while spooled) is
+    # simply no preference.
+    lead.location = Location.objects.filter(pk=location).first() if location else None
+    lead.consent_text = REFERRAL_CONSENT_TEXT if referral else CONSENT_TEXT
+    lead.consent_version = REFERRAL_CONSENT_VERSION if referral else CONSENT_VERSION
     lead.consented_at = received_at or timezone.now()
+    lead.self_check = cleaned_data.get("self_check")
     lead.is_urgent = is_urgent_request(cleaned_data)
-    if looks_like_spam(lead.full_name, lead.email):
+    if looks_like_spam(lead.full_name, lead.reply_address):
         lead.status = Lead.Status.SPAM
     for field, value in attribution.items():
         setattr(lead, field, value)
@@ -128,6 +135,17 @@ def accept_sign_up(cleaned_data: dict) -> None:
         spool.drain_in_background()
 
 
+def post_at_path(path: str):
+    """The published post whose page is ``path`` (where a sign-up form was)."""
+    try:
+        match = resolve(path or "/")
+    except Resolver404:
+        return None
+    if match.view_name != "blog:post_detail":
+        return None
+    return Post.objects.published().filter(slug=match.kwargs.get("slug")).first()
+
+
 def sign_up(cleaned_data: dict) -> None:
     """Start (or restart) double opt-in for a valid SubscribeForm's address.
 
@@ -146,6 +164,7 @@ def sign_up(cleaned_data: dict) -> None:
         "consent_text": SUBSCRIBE_CONSENT_TEXT,
         "consented_at": now,
         "source_path": cleaned_data["source_path"],
+        "source_post": post_at_path(cleaned_data["source_path"]),
         "confirmation_sent_at": None,
     }
     recently_emailed = Q(status=Subscriber.Status.PENDING) & (

@@ -34,22 +34,33 @@ SWEEP_GRACE = timedelta(minutes=5)
 STALE_RUNNING = timedelta(minutes=15)
 
 
+def stamp_now(model, pk, field):
+    """What marks an email sent: ``field`` of row ``pk`` set to now."""
+    return lambda: model.objects.filter(pk=pk).update(**{field: timezone.now()})
+
+
 @task
 def send_lead_confirmation(lead_id: int, attempt: int = 0) -> str:
-    """Tell the person their request arrived, repeating nothing they wrote."""
+    """Tell the person their request arrived, repeating nothing they wrote.
+
+    For a referral, the referring clinician gets the acknowledgment (naming
+    neither the patient nor the reason); the patient is not emailed.
+    """
     lead = (
         Lead.objects.filter(pk=lead_id, confirmation_sent_at__isnull=True)
         .exclude(status=Lead.Status.SPAM)
         .first()
     )
-    if lead is None:
+    if lead is None or not lead.reply_address:
         return "nothing to send"
     clinic = ClinicProfile.current()
+    what = "referral" if lead.is_referral else "request"
+    template = "referral_acknowledgment" if lead.is_referral else "lead_confirmation"
     message = mail.build_email(
-        "leads/lead_confirmation",
-        subject=f"We received your request — {clinic.name}",
-        to=[lead.email],
-        context={"is_urgent": lead.is_urgent},
+        f"leads/{template}",
+        subject=f"We received your {what} — {clinic.name}",
+        to=[lead.reply_address],
+        context={"is_urgent": lead.is_urgent, "referrer_name": lead.referrer_name},
         # A reply reaches the front desk rather than an unread sender box.
         reply_to=[clinic.email] if clinic.email else None,
         headers={"Message-ID": mail.message_id("lead-confirmation", lead_id)},
@@ -59,27 +70,33 @@ def send_lead_confirmation(lead_id: int, attempt: int = 0) -> str:
         task_function=send_lead_confirmation,
         pk=lead_id,
         attempt=attempt,
-        mark_sent=lambda: Lead.objects.filter(pk=lead_id).update(
-            confirmation_sent_at=timezone.now()
-        ),
+        mark_sent=stamp_now(Lead, lead_id, "confirmation_sent_at"),
     )
 
 
 def notification_subject(lead) -> str:
-    """The same two subjects for every lead: no name, no condition."""
-    subject = "New consultation request"
+    """The same few subjects for every lead: no name, no condition."""
+    subject = "New referral" if lead.is_referral else "New consultation request"
     return f"Urgent: {subject}" if lead.is_urgent else subject
+
+
+def notification_recipients(lead) -> list[str]:
+    """The chosen location's own addresses when it has some, else the
+    clinic's (LEADS_NOTIFY_EMAILS)."""
+    own = lead.location.notification_email_list if lead.location else []
+    return own or settings.LEADS_NOTIFY_EMAILS
 
 
 @task
 def send_lead_notification(lead_id: int, attempt: int = 0) -> str:
     """Tell the front desk a lead arrived: its number and admin link only."""
-    recipients = settings.LEADS_NOTIFY_EMAILS
     lead = (
         Lead.objects.filter(pk=lead_id, notification_sent_at__isnull=True)
         .exclude(status=Lead.Status.SPAM)
+        .select_related("location")
         .first()
     )
+    recipients = notification_recipients(lead) if lead else []
     if lead is None or not recipients:
         return "nothing to send"
     message = mail.build_email(
@@ -98,9 +115,7 @@ def send_lead_notification(lead_id: int, attempt: int = 0) -> str:
         task_function=send_lead_notification,
         pk=lead_id,
         attempt=attempt,
-        mark_sent=lambda: Lead.objects.filter(pk=lead_id).update(
-            notification_sent_at=timezone.now()
-        ),
+        mark_sent=stamp_now(Lead, lead_id, "notification_sent_at"),
     )
 
 
@@ -136,10 +151,46 @@ def send_subscription_confirmation(subscriber_id: int, attempt: int = 0) -> str:
         task_function=send_subscription_confirmation,
         pk=subscriber_id,
         attempt=attempt,
-        mark_sent=lambda: Subscriber.objects.filter(pk=subscriber_id).update(
-            confirmation_sent_at=timezone.now()
-        ),
+        mark_sent=stamp_now(Subscriber, subscriber_id, "confirmation_sent_at"),
         on_bounce=mark_bounced,
+    )
+
+
+@task
+def send_welcome_email(subscriber_id: int, attempt: int = 0) -> str:
+    """Right after confirmation: what they will get, how often, how to change it."""
+    subscriber = Subscriber.objects.filter(
+        pk=subscriber_id,
+        status=Subscriber.Status.CONFIRMED,
+        welcome_sent_at__isnull=True,
+    ).first()
+    if subscriber is None:
+        return "nothing to send"
+    clinic = ClinicProfile.current()
+    topics = [] if subscriber.follows_all_topics else subscriber.topics.all()
+    unsubscribe_url = subscriber.get_unsubscribe_url()
+    message = mail.build_email(
+        "leads/welcome",
+        subject=f"Welcome to the {clinic.name} blog updates",
+        to=[subscriber.email],
+        context={
+            "first_name": mail.clean_header(subscriber.first_name),
+            "is_weekly": subscriber.frequency == Subscriber.Frequency.WEEKLY,
+            "topics": [topic.name for topic in topics],
+            "preferences_url": subscriber.get_preferences_url(),
+            "unsubscribe_url": unsubscribe_url,
+        },
+        headers={
+            "Message-ID": mail.message_id("subscriber-welcome", subscriber_id),
+            **mail.bulk_headers(unsubscribe_url),
+        },
+    )
+    return mail.deliver(
+        message,
+        task_function=send_welcome_email,
+        pk=subscriber_id,
+        attempt=attempt,
+        mark_sent=stamp_now(Subscriber, subscriber_id, "welcome_sent_at"),
     )
 
 
@@ -172,22 +223,37 @@ def enqueue_unsent_emails(now=None) -> int:
     wanted = []
     # Mail to a suppressed address would only be skipped again.
     staff = mail.deliverable(settings.LEADS_NOTIFY_EMAILS)
-    person_suppressed = mail.is_suppressed_expression("email")
-    leads = Lead.objects.owing_emails(since, before).annotate(
-        person_suppressed=person_suppressed
+    leads = (
+        Lead.objects.owing_emails(since, before)
+        .select_related("location")
+        .annotate(
+            person_suppressed=mail.is_suppressed_expression("email"),
+            referrer_suppressed=mail.is_suppressed_expression("referrer_email"),
+        )
     )
     for lead in leads:
-        if lead.confirmation_sent_at is None and not lead.person_suppressed:
+        suppressed = (
+            lead.referrer_suppressed if lead.is_referral else lead.person_suppressed
+        )
+        if lead.confirmation_sent_at is None and lead.reply_address and not suppressed:
             wanted.append((send_lead_confirmation, lead.pk))
-        if lead.notification_sent_at is None and staff:
+        own_staff = lead.location and lead.location.notification_email_list
+        if lead.notification_sent_at is None and (own_staff or staff):
             wanted.append((send_lead_notification, lead.pk))
     for pk in (
         Subscriber.objects.owing_confirmation(since)
         .filter(updated_at__lt=before)
-        .exclude(person_suppressed)
+        .exclude(mail.is_suppressed_expression("email"))
         .values_list("pk", flat=True)
     ):
         wanted.append((send_subscription_confirmation, pk))
+    for pk in (
+        Subscriber.objects.owing_welcome(since)
+        .filter(confirmed_at__lt=before)
+        .exclude(mail.is_suppressed_expression("email"))
+        .values_list("pk", flat=True)
+    ):
+        wanted.append((send_welcome_email, pk))
     count = 0
     for task_function, pk in wanted:
         if (task_function.module_path, pk) not in queued:
@@ -202,4 +268,5 @@ EMAIL_TASKS = [
     send_lead_confirmation,
     send_lead_notification,
     send_subscription_confirmation,
+    send_welcome_email,
 ]

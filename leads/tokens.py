@@ -68,3 +68,41 @@ def read_legacy_unsubscribe_token(token: str) -> int | None:
     except (signing.BadSignature, TypeError, ValueError):
         return None
     return pk if isinstance(pk, int) else None
+
+
+PREFERENCES_SALT = "leads.subscriber.preferences"
+PREFERENCES_MAX_AGE = timedelta(days=180)
+
+
+def make_preferences_token(subscriber) -> str:
+    """A signed link to the preferences page, tied to the row's own token."""
+    return signing.dumps(
+        [subscriber.pk, email_digest(subscriber.unsubscribe_token)],
+        salt=PREFERENCES_SALT,
+        compress=True,
+    )
+
+
+def read_preferences_token(token: str) -> tuple[str, int | None]:
+    """("ok", pk), ("expired", None) or ("invalid", None)."""
+    try:
+        pk, digest = signing.loads(
+            token, salt=PREFERENCES_SALT, max_age=PREFERENCES_MAX_AGE
+        )
+    except signing.SignatureExpired:
+        return "expired", None
+    except (signing.BadSignature, TypeError, ValueError):
+        return "invalid", None
+    if not isinstance(pk, int) or not isinstance(digest, str):
+        return "invalid", None
+    return "ok", pk
+
+
+def preferences_token_matches(token: str, subscriber) -> bool:
+    try:
+        _, digest = signing.loads(token, salt=PREFERENCES_SALT)
+    except (signing.BadSignature, TypeError, ValueError):
+        return False
+    return constant_time_compare(
+        str(digest), email_digest(subscriber.unsubscribe_token)
+    )

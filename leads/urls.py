@@ -1,11 +1,14 @@
 from django.urls import path
 
-from leads import views
+from leads import preferences, views
 
 app_name = "leads"
 urlpatterns = [
     path("contact/", views.contact, name="contact"),
+    path("contact/attach/", views.contact_attach, name="contact_attach"),
     path("contact/thanks/", views.contact_thanks, name="contact_thanks"),
+    path("refer/", views.refer, name="refer"),
+    path("refer/thanks/", views.refer_thanks, name="refer_thanks"),
     path("subscribe/", views.subscribe, name="subscribe"),
     path("subscribe/thanks/", views.subscribe_thanks, name="subscribe_thanks"),
     path(
@@ -14,4 +17,9 @@ urlpatterns = [
         name="subscribe_confirm",
     ),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path(
+        "subscribe/preferences/<str:token>/",
+        preferences.subscriber_preferences,
+        name="subscriber_preferences",
+    ),
 ]

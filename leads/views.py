@@ -1,17 +1,29 @@
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError
+from django.db import DatabaseError, InterfaceError, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from blog.models import Post
+from core.csrf import origin_protect
 from core.protections import rate_limit
-from leads import services, tokens
+from leads import services, tasks, tokens
 from leads.attribution import is_own_host, read_attribution, referrer_host_and_path
-from leads.forms import SUBSCRIBE_CONSENT_TEXT, ContactForm, SubscribeForm
-from leads.models import Subscriber
+from leads.forms import (
+    SELF_CHECK_INVALID,
+    SUBSCRIBE_CONSENT_TEXT,
+    ContactForm,
+    SubscribeForm,
+)
+from leads.models import Lead, Subscriber
+from leads.referral_forms import ReferralForm
 
 # The thanks page puts crisis help first once, for a request that used
 # crisis language; a signed cookie carries that across the redirect without
@@ -62,6 +74,20 @@ def contact(request):
     return render(request, "leads/contact_form.html", {"form": form})
 
 
+# This step stores nothing: it only shows the contact form with the signed
+# result in a hidden field. POST keeps the result out of URLs and access logs.
+@sensitive_post_parameters()
+@never_cache
+@require_POST
+def contact_attach(request):
+    initial = {"self_check": request.POST.get("self_check", "")[:2000]}
+    form = ContactForm(initial=initial)
+    context = {"form": form}
+    if form.self_check_result is None:
+        context = {"form": ContactForm(), "self_check_error": SELF_CHECK_INVALID}
+    return render(request, "leads/contact_form.html", context)
+
+
 @require_safe
 def contact_thanks(request):
     is_urgent = (
@@ -77,6 +103,32 @@ def contact_thanks(request):
     if URGENT_COOKIE in request.COOKIES:
         response.delete_cookie(URGENT_COOKIE, samesite="Lax")
     return response
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "HEAD", "POST"])
+@rate_limit("refer", "LEADS_CONTACT_RATE")
+def refer(request):
+    """A clinician's referral: recorded like a consultation request, as a
+    lead of kind "referral"."""
+    if request.method == "POST":
+        form = ReferralForm(request.POST)
+        if form.is_bot():
+            return redirect("leads:refer_thanks")
+        if form.is_valid():
+            services.accept_lead(
+                {**form.cleaned_data, "kind": Lead.Kind.REFERRAL},
+                read_attribution(request),
+            )
+            return redirect("leads:refer_thanks")
+    else:
+        form = ReferralForm()
+    return render(request, "leads/referral_form.html", {"form": form})
+
+
+@require_safe
+def refer_thanks(request):
+    return render(request, "leads/referral_thanks.html")
 
 
 @sensitive_post_parameters()
@@ -117,7 +169,9 @@ def subscribe_confirm(request, token):
     if not subscriber or not tokens.confirm_token_matches(token, subscriber):
         return invalid_link(request, "confirm")
     if request.method == "POST":
-        subscriber.confirm()
+        with transaction.atomic():  # the welcome task commits with the change
+            if subscriber.confirm():
+                tasks.send_welcome_email.enqueue(subscriber.pk)
         return redirect("leads:subscribe_confirm", token=token)
     return render(request, "leads/subscribe_confirm.html", {"subscriber": subscriber})
 
@@ -142,7 +196,7 @@ def unsubscribe(request, token):
     return unsubscribe_page(request, subscriber)
 
 
-@csrf_protect
+@origin_protect
 def unsubscribe_page(request, subscriber):
     if request.method == "POST":
         subscriber.unsubscribe()

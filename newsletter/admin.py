@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.models import ClinicProfile
+from newsletter import feedback
 from newsletter.announcing import retry_failed
 from newsletter.models import Delivery, PostMailing
 from newsletter.tasks import send_newsletter_test
@@ -41,6 +43,9 @@ def delivery_counts(queryset):
         deliveries_skipped=Count(
             "deliveries", filter=Q(deliveries__status=statuses.SKIPPED)
         ),
+        deliveries_complaints=Count(
+            "deliveries", filter=Q(deliveries__complained_at__isnull=False)
+        ),
     )
 
 
@@ -54,6 +59,7 @@ class PostMailingAdmin(admin.ModelAdmin):
         "sent",
         "failed",
         "bounced",
+        "complaints",
         "skipped",
         "total",
     ]
@@ -61,7 +67,11 @@ class PostMailingAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug"]
     date_hierarchy = "published_at"
     ordering = ["-published_at", "-pk"]
-    actions = ["send_test_email_to_me", "retry_failed_deliveries"]
+    actions = [
+        "send_test_email_to_me",
+        "retry_failed_deliveries",
+        "resume_paused_mailings",
+    ]
     fields = [
         "title",
         "edit_post",
@@ -71,6 +81,7 @@ class PostMailingAdmin(admin.ModelAdmin):
         "sent",
         "failed",
         "bounced",
+        "complaints",
         "skipped",
         "total",
     ]
@@ -94,6 +105,16 @@ class PostMailingAdmin(admin.ModelAdmin):
     @admin.display(description="email")
     def email_state(self, post):
         announcement = getattr(post, "announcement", None)
+        waits_for_address = not ClinicProfile.current().has_postal_address
+        if announcement is not None and announcement.paused_at is not None:
+            return announcement.paused_reason
+        if waits_for_address and post.is_public and post.notify_subscribers:
+            return (
+                "Waiting: the clinic profile has no postal address, which "
+                "every marketing email must show (CAN-SPAM). Add it under "
+                "Clinic profile and the email goes out, if the post is still "
+                "recent."
+            )
         if announcement is not None:
             if announcement.recipients_listed_at is None:
                 return "Listing subscribers…"
@@ -122,6 +143,10 @@ class PostMailingAdmin(admin.ModelAdmin):
         return _deliveries_link(
             post.pk, post.deliveries_bounced, Delivery.Status.BOUNCED
         )
+
+    @admin.display(description="complaints", ordering="deliveries_complaints")
+    def complaints(self, post):
+        return f"{post.deliveries_complaints:,}"
 
     @admin.display(description="skipped", ordering="deliveries_skipped")
     def skipped(self, post):
@@ -166,6 +191,13 @@ class PostMailingAdmin(admin.ModelAdmin):
         count = retry_failed(Delivery.objects.filter(post_id__in=post_ids))
         self.message_user(request, f"{count:,} failed deliveries queued again.")
 
+    @admin.action(
+        description="Resume the selected paused mailings", permissions=["change"]
+    )
+    def resume_paused_mailings(self, request, queryset):
+        count = feedback.resume(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count:,} paused mailings will send again.")
+
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
@@ -179,6 +211,8 @@ class DeliveryAdmin(admin.ModelAdmin):
         "sent_at",
         "next_attempt_at",
         "last_error",
+        "bounced_at",
+        "complained_at",
     ]
     list_filter = ["status", "digest"]
     list_select_related = ["post", "digest", "subscriber"]

@@ -12,8 +12,8 @@ How it works, in the order things happen:
 3. A batch task claims up to NEWSLETTER_BATCH_SIZE owed deliveries
    (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite serialises
    writers, and the claim is a conditional UPDATE either way), then sends them
-   over one SMTP connection, marking each row sent as soon as the server has
-   accepted it.
+   over one SMTP connection, marking each row sent once the server has
+   accepted it and before the next email's data goes.
 4. The delivery rows, not the task table, decide what is still owed: the sweep
    re-enqueues batches for deliveries that are due (retries) or whose worker
    died mid-batch (claimed longer than NEWSLETTER_CLAIM_TIMEOUT ago).
@@ -27,9 +27,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from blog.models import Post
+from core.models import ClinicProfile
 from leads.models import Subscriber
 from newsletter.models import Delivery, DigestRun, PostAnnouncement, digest_posts
 from newsletter.tasks import enqueue_send_batches, ensure_send_batches
@@ -83,7 +85,7 @@ def queue_post_deliveries(announcement_id: int) -> int:
         recipients = Subscriber.objects.filter(
             status=Subscriber.Status.CONFIRMED,
             frequency=Subscriber.Frequency.EVERY_POST,
-        )
+        ).filter(following(Post.objects.filter(pk=announcement.post_id)))
         count = _queue_deliveries(recipients, post_id=announcement.post_id)
         announcement.recipient_count = count
         announcement.recipients_listed_at = timezone.now()
@@ -91,6 +93,18 @@ def queue_post_deliveries(announcement_id: int) -> int:
         enqueue_send_batches(count)
     logger.info("Queued post %s for %s subscribers", announcement.post_id, count)
     return count
+
+
+def following(posts) -> Q:
+    """Subscribers who follow every post, or a topic of one of ``posts``."""
+    topics = Post.topics.through.objects.filter(post__in=posts.values("pk"))
+    return Q(follows_all_topics=True) | Q(
+        Exists(
+            Subscriber.topics.through.objects.filter(
+                subscriber=OuterRef("pk"), topic_id__in=topics.values("topic_id")
+            )
+        )
+    )
 
 
 def _queue_deliveries(recipients, **target) -> int:
@@ -132,6 +146,8 @@ def send_weekly_digest_if_due(now=None) -> bool:
     """The weekly digest job: queue last week's digest once it is due."""
     if not weekly_digest_is_due(now):
         return False
+    if not ClinicProfile.current().has_postal_address:
+        return False  # CAN-SPAM: waits, like posts, for the postal address
     start_weekly_digest(now)
     return True
 
@@ -153,7 +169,7 @@ def start_weekly_digest(now=None) -> DigestRun:
                 recipients = Subscriber.objects.filter(
                     status=Subscriber.Status.CONFIRMED,
                     frequency=Subscriber.Frequency.WEEKLY,
-                )
+                ).filter(following(digest_posts(week_start)))
                 run.recipient_count = _queue_deliveries(recipients, digest_id=run.pk)
                 enqueue_send_batches(run.recipient_count)
             run.recipients_listed_at = timezone.now()
@@ -178,6 +194,12 @@ def sweep(now=None) -> dict:
     Safe to run at any time, from any number of workers at once.
     """
     now = now or timezone.now()
+    if not ClinicProfile.current().has_postal_address:
+        # CAN-SPAM: no marketing email without the sender's postal address.
+        # Posts wait unannounced; once the address is filled in, those still
+        # within NEWSLETTER_ANNOUNCE_WITHIN_HOURS go out.
+        logger.warning("Newsletter waits: the clinic profile has no postal address")
+        return {"waiting_for_postal_address": True}
     report = {"announced": announce_new_posts(now), "listed": 0}
     unlisted = PostAnnouncement.objects.filter(recipients_listed_at__isnull=True)
     for announcement_id in unlisted.values_list("pk", flat=True):

@@ -34,6 +34,12 @@ class PostAnnouncement(models.Model):
         help_text="When a delivery was queued for every subscriber. Empty while "
         "the worker is still listing them.",
     )
+    paused_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the remaining sends stopped; empty while sending.",
+    )
+    paused_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
@@ -102,7 +108,9 @@ class DeliveryQuerySet(models.QuerySet):
             claimed_at__lt=now - timeout,
             attempts__lt=settings.MAIL_MAX_ATTEMPTS,
         )
-        public_posts = Post.objects.published().filter(notify_subscribers=True)
+        public_posts = Post.objects.published().filter(
+            notify_subscribers=True, announcement__paused_at__isnull=True
+        )
         return self.filter(due | abandoned).filter(
             Q(post__isnull=True) | Q(post__in=public_posts.values("pk"))
         )
@@ -151,6 +159,12 @@ class Delivery(models.Model):
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    bounced_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the provider reported a hard bounce."
+    )
+    complained_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the reader reported it as spam."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -174,6 +188,14 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx"),
             models.Index(fields=["claimed_by"], name="delivery_claim_idx"),
+            # The claim takes owed rows in pk order; without this PostgreSQL
+            # walks past every sent row first, so each batch of a large
+            # mailing would be slower than the one before.
+            models.Index(
+                fields=["id"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="delivery_owed_idx",
+            ),
         ]
 
     def __str__(self):

@@ -28,7 +28,8 @@ class SMTPSink:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives.
 
     ``messages`` holds parsed ``email.message.EmailMessage`` objects and
-    ``envelopes`` the (MAIL FROM, RCPT TO list) of each. Add addresses to
+    ``envelopes`` the (MAIL FROM, RCPT TO list) of each, ``peers`` the client
+    address and port of the connection that brought it. Add addresses to
     ``refuse`` (answered 550) or ``defer`` (answered 451) to simulate
     permanent and temporary failures; ``stop()`` and ``start()`` close and
     reopen the same port, as if the mail server went down and came back.
@@ -42,6 +43,7 @@ class SMTPSink:
             self.port = probe.getsockname()[1]
         self.messages = []
         self.envelopes = []
+        self.peers = []
         self.refuse = set()
         self.defer = set()
         self.controller = None
@@ -62,6 +64,7 @@ class SMTPSink:
         message = email.message_from_bytes(envelope.content, policy=policy)
         self.messages.append(message)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.peers.append(session.peer)
         return "250 Message accepted for delivery"
 
     def start(self):
@@ -490,3 +493,23 @@ def page_json_ld():
         return json.loads(payload.split("</script>")[0])
 
     return read
+
+
+# --- uploaded images ----------------------------------------------------------
+@pytest.fixture
+def image_upload(settings, tmp_path):
+    """A builder of uploaded PNGs, stored under a throw-away MEDIA_ROOT:
+    ``image_upload(width, height, name="photo.png")``."""
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+
+    def make(width=400, height=400, name="photo.png"):
+        buffer = BytesIO()
+        Image.new("RGB", (width, height), "#8fb8c9").save(buffer, "PNG")
+        return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+    return make

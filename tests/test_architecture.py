@@ -20,6 +20,7 @@ LAYERS = [
     "care",
     "leads",
     "newsletter",
+    "insights",
     "clinic_site",
 ]
 MAX_MODULE_LINES = 400

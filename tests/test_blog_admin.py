@@ -30,6 +30,7 @@ def post_form_data(author, **overrides):
         "published_at_0": now.strftime("%Y-%m-%d"),
         "published_at_1": now.strftime("%H:%M:%S"),
         "notify_subscribers": "on",
+        "crisis_box": "auto",
         "author": author.pk,
         "hero_image_alt": "",
         "hero_image_credit": "",
@@ -104,8 +105,14 @@ def test_image_with_alt_text_is_accepted(admin_client, author, settings, tmp_pat
     assert Post.objects.get().hero_image_width == 64
 
 
-def test_publish_action_makes_drafts_public(admin_client, make_post):
-    draft = make_post(status=Post.Status.DRAFT, published_at=None)
+def test_publish_action_makes_drafts_public(admin_client, make_post, author):
+    draft = make_post(
+        status=Post.Status.DRAFT,
+        published_at=None,
+        reviewer=author,
+        last_reviewed=timezone.localdate(),
+    )
+    draft.references.create(title="A guide")
 
     admin_client.post(
         reverse("admin:blog_post_changelist"),
@@ -210,3 +217,45 @@ def test_author_and_topic_admins_load(admin_client, post):
     for name in ["author", "topic"]:
         response = admin_client.get(reverse(f"admin:blog_{name}_changelist"))
         assert response.status_code == 200
+
+
+def test_a_damaged_image_gets_a_form_error_not_a_server_error(
+    admin_client, author, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    whole = png().read()
+    damaged = SimpleUploadedFile("hero.png", whole[:-40], content_type="image/png")
+    data = {**post_form_data(author), "hero_image": damaged, "hero_image_alt": "A room"}
+
+    response = admin_client.post(reverse("admin:blog_post_add"), data)
+
+    assert response.status_code == 200
+    assert "damaged" in response.text or "valid image" in response.text
+    assert not Post.objects.exists()
+
+
+def test_a_file_that_is_not_an_image_gets_a_form_error(
+    admin_client, author, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    text = SimpleUploadedFile("hero.png", b"not a picture", content_type="image/png")
+    data = {**post_form_data(author), "hero_image": text, "hero_image_alt": "A room"}
+
+    response = admin_client.post(reverse("admin:blog_post_add"), data)
+
+    assert response.status_code == 200
+    assert "valid image" in response.text
+    assert not Post.objects.exists()
+
+
+def test_an_accepted_upload_gets_its_renditions(
+    admin_client, author, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    data = {**post_form_data(author), "hero_image": png(), "hero_image_alt": "A room"}
+
+    admin_client.post(reverse("admin:blog_post_add"), data)
+
+    assert {f["width"] for f in Post.objects.get().hero_image_renditions["files"]} == {
+        64
+    }

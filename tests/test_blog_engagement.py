@@ -146,10 +146,11 @@ def test_like_must_be_a_post_request(client, post):
     assert client.get(reverse("blog:post_like", args=[post.slug])).status_code == 405
 
 
-def test_like_needs_a_csrf_token(post):
+def test_a_cross_site_like_is_refused(post):
     from django.test import Client
 
-    response = like(Client(enforce_csrf_checks=True), post)
+    client = Client(enforce_csrf_checks=True, headers={"sec-fetch-site": "cross-site"})
+    response = like(client, post)
 
     assert response.status_code == 403
     assert refreshed(post).like_count == 0

@@ -1,6 +1,9 @@
 """Every public blog page runs a small, fixed number of SQL queries."""
 
+from unittest import mock
+
 import pytest
+from django.core.files.storage import FileSystemStorage
 from django.urls import reverse
 
 from blog.models import Author, Comment, Reference, Topic
@@ -10,6 +13,14 @@ from core.models import ClinicProfile
 pytestmark = pytest.mark.django_db
 
 MAX_QUERIES = 5
+
+
+@pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    """The budget is the view's: the page cache's own version read (none
+    with Redis, one on the database cache) is counted in
+    test_core_page_cache.py."""
+    settings.PAGE_CACHE_ENABLED = False
 
 
 @pytest.fixture(params=[10, 200], ids=["10-posts", "200-posts"])
@@ -74,6 +85,51 @@ def test_every_public_blog_page_runs_at_most_five_queries(
             response = client.get(url)
 
         assert response.status_code == 200, url
+
+
+@pytest.fixture
+def pictures(blog, image_upload):
+    """Heroes on the post page and the list's top, author photos, a logo."""
+    shown = [blog["posts"][0], *blog["posts"][-2:]]
+    for n, post in enumerate(shown):
+        post.hero_image = image_upload(96, 54, name=f"calm-{n}.png")
+        post.hero_image_alt = "Calm blue"
+        post.save()
+    for author in blog["authors"]:
+        author.photo = image_upload(200, 200, name=f"{author.slug}.png")
+        author.save()
+    profile = ClinicProfile.current()
+    profile.logo = image_upload(300, 100, name="logo.png")
+    profile.save()
+    ClinicProfile.current()  # the context processor's cached profile, again
+    return shown
+
+
+def test_pages_with_image_renditions_stay_within_budget(
+    client, blog, pictures, django_assert_max_num_queries
+):
+    for url in public_pages(blog):
+        with django_assert_max_num_queries(MAX_QUERIES):
+            response = client.get(url)
+
+        assert response.status_code == 200, url
+    assert "srcset=" in client.get(reverse("blog:post_list")).text
+    assert client.get(pictures[0].get_absolute_url()).text.count("srcset=") >= 3
+
+
+def test_pages_with_image_renditions_open_no_file(client, blog, pictures):
+    untouchable = mock.Mock(side_effect=AssertionError("a page opened a file"))
+
+    with (
+        mock.patch.object(FileSystemStorage, "open", untouchable),
+        mock.patch.object(FileSystemStorage, "exists", untouchable),
+        mock.patch.object(FileSystemStorage, "size", untouchable),
+        mock.patch("PIL.Image.open", untouchable),
+    ):
+        responses = [client.get(url) for url in public_pages(blog)]
+
+    assert all(response.status_code == 200 for response in responses)
+    assert not untouchable.called
 
 
 def test_post_page_with_many_comments_stays_within_budget(

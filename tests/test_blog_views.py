@@ -387,6 +387,71 @@ def test_hero_image_has_alt_text_credit_and_size(client, make_post, settings, tm
     )
 
 
+def hero_upload(width=1600, height=900):
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (width, height), "#8fb8c9").save(buffer, "PNG")
+    return SimpleUploadedFile("calm.png", buffer.getvalue())
+
+
+def test_hero_image_is_a_picture_with_avif_and_webp_srcsets(
+    client, make_post, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    post = make_post(hero_image=hero_upload(), hero_image_alt="Calm blue")
+
+    html = client.get(post.get_absolute_url()).text
+
+    assert '<source type="image/webp" srcset="/media/blog/heroes/renditions/' in html
+    assert "-480w.webp 480w, " in html
+    assert "-1200w.webp 1200w" in html
+    assert 'sizes="(min-width: 992px) 736px, 100vw"' in html
+
+
+@pytest.mark.skipif(
+    not __import__("PIL.features").features.check("avif"), reason="no AVIF encoder"
+)
+def test_avif_is_offered_before_webp(client, make_post, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    post = make_post(hero_image=hero_upload(), hero_image_alt="Calm blue")
+
+    html = client.get(post.get_absolute_url()).text
+
+    assert html.index('type="image/avif"') < html.index('type="image/webp"')
+    assert "-800w.avif 800w" in html
+
+
+def test_hero_image_is_fetched_first_and_never_lazy(
+    client, make_post, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    post = make_post(hero_image=hero_upload(), hero_image_alt="Calm blue")
+
+    html = client.get(post.get_absolute_url()).text
+    hero = html[html.index('<figure class="post-hero') :].split("</figure>")[0]
+
+    assert 'width="1600" height="900" fetchpriority="high">' in hero
+    assert 'loading="lazy"' not in hero
+
+
+def test_card_images_are_lazy_with_sizes_for_the_grid(
+    client, make_post, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    make_post(hero_image=hero_upload(), hero_image_alt="Calm blue")
+
+    html = client.get(reverse("blog:post_list")).text
+
+    assert 'sizes="(min-width: 992px) 330px, (min-width: 768px) 50vw, 100vw"' in html
+    assert 'class="card-img-top"' in html
+    assert 'width="1600" height="900" loading="lazy" decoding="async">' in html
+    assert "fetchpriority" not in html
+
+
 def test_post_page_uses_the_seo_title_and_description_overrides(client, make_post):
     post = make_post(seo_title="Ketamine explained", meta_description="Short answer.")
 

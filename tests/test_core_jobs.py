@@ -30,6 +30,7 @@ def test_every_job_the_site_needs_is_on_the_list(settings):
         "newsletter.announcing.send_weekly_digest_if_due",
         "leads.privacy.purge_expired_leads",
         "core.spool.drain",
+        "blog.scheduling.refresh_pages_for_due_posts",
     }
     assert settings.PERIODIC_JOBS["leads.privacy.purge_expired_leads"] == 86400
 

@@ -6,7 +6,7 @@ import os
 import time
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
 from core import spool
 from core.models import SpoolReceipt
@@ -127,3 +127,34 @@ def test_an_unknown_kind_is_refused_before_anything_is_written():
         spool.write("unknown", {})
 
     assert spool.pending() == []
+
+
+def test_the_background_drainer_stores_the_backlog_and_closes_its_connection(
+    spool_settings, transactional_db, monkeypatch
+):
+    monkeypatch.setattr(spool, "RETRY_SECONDS", 0.01)
+    spool.write("note", {"n": 1})
+
+    spool.drain_in_background()
+    spool._drainer.join(timeout=10)
+
+    assert RECEIVED == [{"n": 1}]
+    assert spool.pending() == []
+    if connection.vendor == "postgresql":
+        assert connections_to_this_database(within_seconds=5) == 1
+
+
+def connections_to_this_database(within_seconds):
+    """The server ends a closed connection's backend a moment after the
+    client has gone: count until only ours is left, or the time is up."""
+    deadline = time.monotonic() + within_seconds
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database()"
+            )
+            count = cursor.fetchone()[0]
+            if count == 1 or time.monotonic() > deadline:
+                return count
+            time.sleep(0.05)

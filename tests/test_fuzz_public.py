@@ -107,6 +107,8 @@ def public_paths(make_post, settings):
         f"/blog/{post.slug}/view/",
         "/contact/",
         "/contact/thanks/",
+        "/refer/",
+        "/refer/thanks/",
         "/subscribe/",
         "/subscribe/thanks/",
         f"/subscribe/confirm/{tokens.make_confirm_token(subscriber)}/",
@@ -169,7 +171,9 @@ def form_fields(started):
         "full_name", "email", "phone", "preferred_contact_method",
         "best_time_to_reach", "interests", "heard_about_us", "message", "consent",
         "post", "source_path", "website", "first_name", "frequency", "name", "body",
-        "List-Unsubscribe", "csrfmiddlewaretoken",
+        "List-Unsubscribe", "csrfmiddlewaretoken", "referrer_name", "referrer_role",
+        "referrer_practice", "referrer_phone", "referrer_email", "referrer_npi",
+        "location",
     ]  # fmt: skip
     return st.dictionaries(
         st.sampled_from(names) | st.text(max_size=8),

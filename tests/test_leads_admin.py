@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from care.models import Location
 from leads.exports import neutralize
 from leads.models import Lead, LeadEvent, LeadNote, Subscriber
 
@@ -446,6 +447,24 @@ def test_csv_export_leaves_the_message_out(desk_client, make_lead):
     assert rows[1][rows[0].index("Phone")] == "'+15555550100"
 
 
+def test_csv_export_says_which_kind_of_lead_and_which_location(desk_client, make_lead):
+    location = Location.objects.create(name="Midtown office", slug="midtown")
+    referral = make_lead(
+        kind=Lead.Kind.REFERRAL,
+        location=location,
+        referrer_name="Dr. Ada Byrne",
+        referrer_practice="Byrne Psychiatry",
+    )
+
+    [header, row] = csv_rows(run_action(desk_client, "export_csv", [referral]))
+
+    exported = dict(zip(header, row, strict=True))
+    assert exported["Kind"] == "Clinician referral"
+    assert exported["Location"] == "Midtown office"
+    assert exported["Referring clinician"] == "Dr. Ada Byrne"
+    assert exported["Referring practice"] == "Byrne Psychiatry"
+
+
 def test_csv_export_includes_the_message_when_asked(desk_client, make_lead):
     lead = make_lead(message="Private words")
 
@@ -643,11 +662,14 @@ def test_lead_change_form_runs_a_fixed_number_of_queries(
     desk_client, make_lead, desk, django_assert_max_num_queries
 ):
     lead = make_lead()
+    desk_client.get(change_url(lead))  # the clinic profile row comes first
+    with django_assert_max_num_queries(20) as few_notes:
+        desk_client.get(change_url(lead))
     for n in range(30):
         LeadNote.objects.create(lead=lead, author=desk, text=f"Note {n}")
         lead.change_status("contacted" if n % 2 else "new", by=desk)
 
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(len(few_notes.captured_queries)):
         response = desk_client.get(change_url(lead))
 
     assert response.status_code == 200
@@ -710,9 +732,9 @@ def test_every_lead_field_is_on_the_change_form():
         if field.concrete and not field.primary_key
     }
 
-    # These two are shown formatted, as "received" and "interest_list".
-    assert stored - shown == {"created_at", "interests"}
-    assert {"received", "interest_list"} <= shown
+    # These are shown formatted: "received", "interest_list", "self_check_summary".
+    assert stored - shown == {"created_at", "interests", "self_check"}
+    assert {"received", "interest_list", "self_check_summary"} <= shown
 
 
 @pytest.mark.parametrize(

@@ -194,7 +194,9 @@ def test_contact_form_accepts_a_form_filled_slower_than_the_minimum(settings):
 
 
 @pytest.mark.parametrize(
-    "started", [None, "", "garbage", signing.dumps("x", salt="other")]
+    "started",
+    [None, "", "garbage", signing.dumps("x", salt="other")],
+    ids=["missing", "empty", "garbage", "other-salt"],
 )
 def test_contact_form_treats_a_missing_or_forged_fill_time_as_a_bot(started):
     form = ContactForm(contact_data(started=started))

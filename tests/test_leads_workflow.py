@@ -355,6 +355,33 @@ def test_purge_anonymizes_only_closed_leads_past_the_retention_period(make_lead)
     assert closed_recent.anonymized_at is None
 
 
+def test_anonymizing_erases_an_attached_self_check_and_the_referrers_details(
+    make_lead,
+):
+    referral = make_lead(
+        kind=Lead.Kind.REFERRAL,
+        referrer_name="Dr. Ada Byrne",
+        referrer_practice="Byrne Psychiatry",
+        referrer_phone="+15555550111",
+        referrer_email="ada@byrne.example",
+        referrer_npi="1234567893",
+        self_check={"scores": [{"instrument": "PHQ-9", "total": 21}], "crisis": True},
+    )
+
+    Lead.objects.filter(pk=referral.pk).anonymize()
+
+    referral.refresh_from_db()
+    assert referral.self_check is None
+    assert (
+        referral.referrer_name,
+        referral.referrer_practice,
+        referral.referrer_phone,
+        referral.referrer_email,
+        referral.referrer_npi,
+    ) == ("", "", "", "", "")
+    assert referral.kind == Lead.Kind.REFERRAL
+
+
 def test_purge_dry_run_changes_nothing(make_lead, capsys):
     lead = make_lead(
         status=Lead.Status.SPAM,

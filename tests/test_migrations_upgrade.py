@@ -151,3 +151,24 @@ def test_permissions_follow_the_models_to_their_new_apps(upgraded):
     assert ("newsletter", "view_postmailing") in editors
     assert ("newsletter", "change_postmailing") in editors
     assert not left_behind.exists()
+
+
+def test_a_site_migrated_with_redis_still_gets_the_cache_table_it_falls_back_to(
+    transactional_db, settings
+):
+    executor = MigrationExecutor(connection)
+    executor.migrate([("core", "0006_clinicprofile_logo_renditions")])
+    with connection.schema_editor() as editor:
+        editor.execute(f"DROP TABLE {editor.quote_name('clinic_cache')}")
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "core.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+        },
+    }
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert "clinic_cache" in connection.introspection.table_names()

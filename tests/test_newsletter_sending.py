@@ -534,18 +534,18 @@ def test_worker_restarted_after_dying_mid_batch_sends_each_email_exactly_once(
     for number in range(8):
         make_subscriber(f"reader{number}@example.com")
     make_post()
-    sendmail = smtplib.SMTP.sendmail
+    data = smtplib.SMTP.data
     calls = count()
 
     def dies_at_the_fourth_message(self, *args, **kwargs):
         if next(calls) == 3:
             raise WorkerKilled
-        return sendmail(self, *args, **kwargs)
+        return data(self, *args, **kwargs)
 
-    monkeypatch.setattr(smtplib.SMTP, "sendmail", dies_at_the_fourth_message)
+    monkeypatch.setattr(smtplib.SMTP, "data", dies_at_the_fourth_message)
     call_command("run_worker", "--batch", verbosity=0)
     assert len(smtp_server.messages) == 3
-    monkeypatch.setattr(smtplib.SMTP, "sendmail", sendmail)
+    monkeypatch.setattr(smtplib.SMTP, "data", data)
 
     clock.sleep(1.1)  # the dead worker's claim times out
     call_command("run_worker", "--batch", verbosity=0)

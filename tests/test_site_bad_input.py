@@ -18,8 +18,10 @@ def strict_client():
 
 
 def csrf_token_of(client):
+    """Public forms need no token (core.csrf); a stale one is ignored."""
     client.get("/contact/")
-    return client.cookies["csrftoken"].value
+    assert "csrftoken" not in client.cookies
+    return "unused"
 
 
 def post_raw(client, path, body, content_type=FORM, **extra):
@@ -204,10 +206,13 @@ def test_the_admin_still_accepts_file_uploads(client):
     ],
 )
 @pytest.mark.parametrize("path", ["/contact/", "/admin/login/"])
-def test_malformed_multipart_bodies_get_a_4xx(strict_client, body, path):
+def test_malformed_multipart_bodies_never_get_a_500(strict_client, body, path):
     response = post_raw(strict_client, path, body, "multipart/form-data; boundary=x")
 
-    assert 400 <= response.status_code < 500
+    # The admin refuses it (its CSRF token is missing); the public form,
+    # which needs no token, shows itself again or takes it for a bot.
+    assert 400 <= response.status_code < 500 or path == "/contact/"
+    assert response.status_code < 500
 
 
 @pytest.mark.django_db
@@ -224,10 +229,10 @@ def test_malformed_multipart_bodies_get_a_4xx(strict_client, body, path):
         "\x00",
     ],
 )
-def test_malformed_content_types_get_a_4xx(strict_client, content_type):
+def test_malformed_content_types_never_get_a_500(strict_client, content_type):
     response = post_raw(strict_client, "/contact/", b"a=b", content_type)
 
-    assert 400 <= response.status_code < 500
+    assert response.status_code in (200, 302, 400, 413)
 
 
 @pytest.mark.django_db

@@ -101,3 +101,48 @@ def test_migrations_match_the_models():
     result = run_manage("makemigrations", "--check", "--dry-run", DJANGO_DEBUG="1")
 
     assert result.returncode == 0, result.stdout
+
+
+def test_unknown_email_provider_stops_start_up_naming_the_variable():
+    result = run_manage("check", **PRODUCTION_ENV, EMAIL_PROVIDER="pigeon")
+
+    assert result.returncode != 0
+    assert "EMAIL_PROVIDER" in result.stderr
+    assert "postmark" in result.stderr
+
+
+def test_email_provider_without_its_credentials_stops_start_up():
+    result = run_manage("check", **PRODUCTION_ENV, EMAIL_PROVIDER="postmark")
+
+    assert result.returncode != 0
+    assert "ANYMAIL_POSTMARK_SERVER_TOKEN" in result.stderr
+
+
+def test_email_provider_uses_anymails_backend_and_setting_names():
+    code = (
+        "from django.conf import settings; from django.core.mail import mailers; "
+        "print(type(mailers.default).__module__, settings.ANYMAIL)"
+    )
+    result = run_manage(
+        "shell",
+        "-c",
+        code,
+        **PRODUCTION_ENV,
+        EMAIL_PROVIDER="mailgun",
+        ANYMAIL_MAILGUN_API_KEY="key-123",
+        ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY="signing-456",
+        ANYMAIL_WEBHOOK_SECRET="hook:secret",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "anymail.backends.mailgun" in result.stdout
+    assert "'MAILGUN_API_KEY': 'key-123'" in result.stdout
+    assert "'MAILGUN_WEBHOOK_SIGNING_KEY': 'signing-456'" in result.stdout
+    assert "'WEBHOOK_SECRET': 'hook:secret'" in result.stdout
+
+
+def test_webhook_secret_without_a_password_stops_start_up():
+    result = run_manage("check", **PRODUCTION_ENV, ANYMAIL_WEBHOOK_SECRET="justuser")
+
+    assert result.returncode != 0
+    assert "ANYMAIL_WEBHOOK_SECRET" in result.stderr

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from core.page_cache import ChangesPublicPages
+
 
 class CommentQuerySet(models.QuerySet):
     def approved(self):
@@ -10,7 +12,7 @@ class CommentQuerySet(models.QuerySet):
         return self.filter(status=Comment.Status.PENDING)
 
 
-class Comment(models.Model):
+class Comment(ChangesPublicPages, models.Model):
     """A reader's comment on a post, shown only after staff approve it."""
 
     class Status(models.TextChoices):

@@ -9,6 +9,16 @@ from blog.models.author import Author
 from blog.models.comment import Comment
 from blog.models.topic import Topic
 from blog.rendering import render_markdown
+from core.crisis import mentions_crisis
+from core.images import (
+    delete_renditions_on_commit,
+    refresh_renditions,
+    validate_image,
+)
+from core.page_cache import ChangesPublicPages
+
+# Saving any of these fields decides again whether the crisis box shows.
+CRISIS_INPUTS = {"crisis_box", "title", "summary", "body"}
 
 # Paths under /blog/ that a post slug must not shadow.
 RESERVED_SLUGS = {"feed", "topic", "author", "preview"}
@@ -49,8 +59,16 @@ class PostQuerySet(models.QuerySet):
         )
 
 
-class Post(models.Model):
+class Post(ChangesPublicPages, models.Model):
     """An educational article on the clinic's blog."""
+
+    class CrisisBox(models.TextChoices):
+        AUTOMATIC = (
+            "auto",
+            "Automatic: when the post mentions suicide, self-harm or overdose",
+        )
+        ALWAYS = "always", "Always"
+        NEVER = "never", "Never"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -96,7 +114,9 @@ class Post(models.Model):
         blank=True,
         width_field="hero_image_width",
         height_field="hero_image_height",
+        validators=[validate_image],
     )
+    hero_image_renditions = models.JSONField(default=dict, blank=True, editable=False)
     hero_image_width = models.PositiveIntegerField(
         null=True, blank=True, editable=False
     )
@@ -144,9 +164,25 @@ class Post(models.Model):
         max_length=300, blank=True, help_text="Optional. Defaults to the summary."
     )
 
+    crisis_box = models.CharField(
+        max_length=6,
+        choices=CrisisBox.choices,
+        default=CrisisBox.AUTOMATIC,
+        help_text=(
+            "A calm box at the top of the post with the 988 lifeline, 911 and the "
+            "clinic phone (its wording is in the clinic profile). Automatic shows "
+            "it when the title, summary or text mention suicide, self-harm or "
+            "overdose; choose Always for any other post where readers may be "
+            "struggling."
+        ),
+    )
+
     body_html = models.TextField(editable=False, blank=True)
     toc_html = models.TextField(editable=False, blank=True)
     reading_minutes = models.PositiveSmallIntegerField(editable=False, default=1)
+    shows_crisis_box = models.BooleanField(
+        "crisis box shown", editable=False, default=False
+    )
     view_count = models.PositiveIntegerField("views", default=0, editable=False)
     like_count = models.PositiveIntegerField("likes", default=0, editable=False)
     import_checksum = models.CharField(max_length=64, blank=True, editable=False)
@@ -179,10 +215,30 @@ class Post(models.Model):
                     "toc_html",
                     "reading_minutes",
                 }
+        refresh_renditions(self, "hero_image", kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or CRISIS_INPUTS & set(update_fields):
+            self.shows_crisis_box = self.needs_crisis_box()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "shows_crisis_box"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("blog:post_detail", args=[self.slug])
+
+    def delete(self, *args, **kwargs):
+        renditions = self.hero_image_renditions
+        result = super().delete(*args, **kwargs)
+        delete_renditions_on_commit(renditions)
+        return result
+
+    def needs_crisis_box(self):
+        """Decided when the post is saved, so a page view only reads a flag."""
+        if self.crisis_box == self.CrisisBox.ALWAYS:
+            return True
+        if self.crisis_box == self.CrisisBox.NEVER:
+            return False
+        return mentions_crisis(" ".join([self.title, self.summary, self.body]))
 
     def clean(self):
         if self.hero_image and not self.hero_image_alt.strip():
@@ -294,7 +350,7 @@ class Post(models.Model):
         return {"@context": "https://schema.org", "@graph": [page, article, breadcrumb]}
 
 
-class Reference(models.Model):
+class Reference(ChangesPublicPages, models.Model):
     """A source cited by a post, listed under it."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="references")

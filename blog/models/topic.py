@@ -1,8 +1,10 @@
 from django.db import models
 from django.urls import reverse
 
+from core.page_cache import ChangesPublicPages
 
-class Topic(models.Model):
+
+class Topic(ChangesPublicPages, models.Model):
     """A subject that groups posts, such as Depression or Chronic pain."""
 
     name = models.CharField(max_length=80, unique=True)

@@ -5,12 +5,13 @@ from django.urls import reverse
 from blog.models import Post
 from blog.rendering import render_markdown
 from care.models.treatments import Treatment
+from core.page_cache import ChangesPublicPages, content_key
 
 SELECTED_POSTS_CACHE_KEY = "care-posts-with-questions"
 SELECTED_POSTS_CACHE_SECONDS = 60
 
 
-class FaqGroup(models.Model):
+class FaqGroup(ChangesPublicPages, models.Model):
     """A heading on the FAQ page that gathers related questions."""
 
     name = models.CharField(max_length=120)
@@ -30,7 +31,7 @@ class QuestionQuerySet(models.QuerySet):
         return self.filter(is_published=True).select_related("group")
 
 
-class Question(models.Model):
+class Question(ChangesPublicPages, models.Model):
     """A frequently asked question and its answer, in a group on the FAQ page."""
 
     group = models.ForeignKey(
@@ -82,14 +83,15 @@ def posts_with_questions():
     Most posts show none, so their pages skip the question query entirely
     and the blog keeps its query budget.
     """
-    ids = caches["local"].get(SELECTED_POSTS_CACHE_KEY)
+    key = content_key(SELECTED_POSTS_CACHE_KEY)
+    ids = caches["local"].get(key)
     if ids is None:
         ids = frozenset(
             Question.objects.published()
             .filter(posts__isnull=False)
             .values_list("posts", flat=True)
         )
-        caches["local"].set(SELECTED_POSTS_CACHE_KEY, ids, SELECTED_POSTS_CACHE_SECONDS)
+        caches["local"].set(key, ids, SELECTED_POSTS_CACHE_SECONDS)
     return ids
 
 

@@ -4,6 +4,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db import DatabaseError, models
 from django.urls import reverse
 
+from core.page_cache import ChangesPublicPages, content_key
 from core.places import postal_address, tel_href, text_lines
 
 LOCATIONS_CACHE_KEY = "care-locations"
@@ -34,7 +35,7 @@ class LocationQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
 
-class Location(models.Model):
+class Location(ChangesPublicPages, models.Model):
     """One of the clinic's offices, with its own page, hours and contacts."""
 
     name = models.CharField(max_length=120)
@@ -153,13 +154,14 @@ def site_locations():
     While the database is unreachable, the last list this process read (or
     none, which shows the clinic profile's address) keeps pages up.
     """
-    locations = caches["local"].get(LOCATIONS_CACHE_KEY)
+    key = content_key(LOCATIONS_CACHE_KEY)
+    locations = caches["local"].get(key)
     if locations is None:
         try:
             locations = list(Location.objects.offered())
         except DatabaseError:
             return caches["local"].get(LAST_KNOWN_LOCATIONS_KEY) or []
-        caches["local"].set(LOCATIONS_CACHE_KEY, locations, LOCATIONS_CACHE_SECONDS)
+        caches["local"].set(key, locations, LOCATIONS_CACHE_SECONDS)
         caches["local"].set(LAST_KNOWN_LOCATIONS_KEY, locations, None)
     return locations
 
@@ -170,7 +172,9 @@ def location_choices():
     Empty when the clinic has fewer than two offered locations: the question
     is then not asked at all. Values are primary keys as strings.
     """
-    locations = list(Location.objects.offered().values_list("pk", "name"))
+    # The footer's cached list: no query of its own, and it works while the
+    # database is unreachable.
+    locations = site_locations()
     if len(locations) < 2:
         return []
-    return [NO_PREFERENCE, *((str(pk), name) for pk, name in locations)]
+    return [NO_PREFERENCE, *((str(place.pk), place.name) for place in locations)]

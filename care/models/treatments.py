@@ -5,6 +5,7 @@ from django.urls import reverse
 from blog.rendering import render_markdown
 from care.models.locations import Location
 from care.prices import price_text
+from core.page_cache import ChangesPublicPages
 
 
 class TreatmentQuerySet(models.QuerySet):
@@ -12,7 +13,7 @@ class TreatmentQuerySet(models.QuerySet):
         return self.filter(is_published=True)
 
 
-class Treatment(models.Model):
+class Treatment(ChangesPublicPages, models.Model):
     """A treatment the clinic offers, with what it costs and where."""
 
     class PriceKind(models.TextChoices):

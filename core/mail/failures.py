@@ -10,12 +10,14 @@ import smtplib
 from datetime import timedelta
 from enum import StrEnum
 
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
 
 # Everything a send can raise that is about the mail, not a bug: smtplib's
-# errors (OSErrors too), socket errors and timeouts, and the ValueError
-# Django raises for an address SMTP cannot carry.
-SEND_ERRORS = (OSError, ValueError)
+# errors (OSErrors too), socket errors and timeouts, the ValueError Django
+# raises for an address SMTP cannot carry, and a provider API's answers
+# (through anymail).
+SEND_ERRORS = (OSError, ValueError, AnymailAPIError, AnymailRecipientsRefused)
 
 # Errors about our session with the mail server (login, greeting, our sender
 # address, a dropped line), never about one recipient: whatever their code,
@@ -41,6 +43,15 @@ class Failure(StrEnum):
 
 def classify(error: Exception) -> Failure:
     """Permanent, temporary or connection lost: the one rule for all mail."""
+    if isinstance(error, AnymailRecipientsRefused):
+        return Failure.PERMANENT
+    if isinstance(error, AnymailAPIError):
+        # 429 (slow down) and 5xx are the provider's "later"; another 4xx
+        # is about this message and will not change.
+        code = error.status_code
+        if code is None or code == 429 or code >= 500:
+            return Failure.TEMPORARY
+        return Failure.PERMANENT
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
         if codes and all(_is_permanent(code) for code in codes):
@@ -95,6 +106,8 @@ def describe(error: Exception) -> str:
         return f"Refused by the mail server: {code} {_text(text)}"
     if isinstance(error, smtplib.SMTPResponseException):
         return f"Mail server answered {error.smtp_code} {_text(error.smtp_error)}"
+    if isinstance(error, AnymailAPIError):
+        return f"The email provider answered {error.status_code or 'nothing'}"
     if isinstance(error, ValueError):
         return f"Invalid address: {error}"
     return f"{type(error).__name__}: {error}"
@@ -105,7 +118,8 @@ def log_reason(error: Exception) -> str:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = sorted({code for code, _ in error.recipients.values()})
         return "refused " + "/".join(str(code) for code in codes)
-    return str(getattr(error, "smtp_code", "") or type(error).__name__)
+    code = getattr(error, "smtp_code", "") or getattr(error, "status_code", "")
+    return str(code or type(error).__name__)
 
 
 def _is_permanent(code: int) -> bool:

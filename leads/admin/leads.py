@@ -27,9 +27,11 @@ from leads.admin.forms import LeadAdminForm
 from leads.admin.inlines import LeadAccessInline, LeadEventInline, LeadNoteInline
 from leads.models import BlockedDomain, Lead, LeadAccess, LeadNote
 from leads.models.lead import LeadChangedError
+from leads.referral_forms import REFERRER_FIELDS
 from staff.mfa import recent_second_factor_required
 
 WORKFLOW_FIELDS = ("status", "assigned_to")
+REFERRED_BY = "Referred by"
 
 
 @admin.register(Lead)
@@ -54,6 +56,8 @@ class LeadAdmin(LeadColumnsMixin, CsvExportMixin, admin.ModelAdmin):
         UrgentFilter,
         InterestFilter,
         SourceFilter,
+        "kind",
+        "location",
         ReceivedRangeFilter,
     ]
     search_fields = ["full_name", "email", "phone"]
@@ -88,6 +92,10 @@ class LeadAdmin(LeadColumnsMixin, CsvExportMixin, admin.ModelAdmin):
             },
         ),
         (
+            REFERRED_BY,
+            {"fields": ["kind", *REFERRER_FIELDS]},
+        ),
+        (
             "What they sent",
             {
                 "fields": [
@@ -99,6 +107,8 @@ class LeadAdmin(LeadColumnsMixin, CsvExportMixin, admin.ModelAdmin):
                     "interest_list",
                     "heard_about_us",
                     "message",
+                    "location",
+                    "self_check_summary",
                 ]
             },
         ),
@@ -137,6 +147,13 @@ class LeadAdmin(LeadColumnsMixin, CsvExportMixin, admin.ModelAdmin):
             },
         ),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        """The referrer's part only on a referral."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.is_referral:
+            return fieldsets
+        return [fieldset for fieldset in fieldsets if fieldset[0] != REFERRED_BY]
 
     def get_readonly_fields(self, request, obj=None):
         editable = set(LeadAdminForm.Meta.fields)

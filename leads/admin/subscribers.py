@@ -20,8 +20,16 @@ class SubscriberAdmin(CsvExportMixin, admin.ModelAdmin):
         "created_at",
         "confirmed_at",
         "unsubscribed_at",
+        "unsubscribe_reason",
     ]
-    list_filter = ["status", "frequency", "created_at", "confirmed_at"]
+    list_filter = [
+        "status",
+        "frequency",
+        "follows_all_topics",
+        "unsubscribe_reason",
+        "created_at",
+        "confirmed_at",
+    ]
     search_fields = ["email", "first_name"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
@@ -32,6 +40,8 @@ class SubscriberAdmin(CsvExportMixin, admin.ModelAdmin):
         "first_name",
         "status",
         "frequency",
+        "follows_all_topics",
+        "followed_topics",
         "source_path",
         "consent_text",
         "consented_at",
@@ -39,13 +49,21 @@ class SubscriberAdmin(CsvExportMixin, admin.ModelAdmin):
         "confirmation_sent_at",
         "confirmed_at",
         "unsubscribed_at",
+        "unsubscribe_reason",
         "bounced_at",
+        "welcome_sent_at",
     ]
     # Staff never confirm anyone by hand: consent comes from the person.
     readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="topics followed")
+    def followed_topics(self, subscriber):
+        if subscriber.follows_all_topics:
+            return "All posts"
+        return ", ".join(topic.name for topic in subscriber.topics.all()) or "—"
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)
@@ -75,5 +93,8 @@ class SubscriberAdmin(CsvExportMixin, admin.ModelAdmin):
 
     @admin.action(description="Unsubscribe", permissions=["change"])
     def unsubscribe(self, request, queryset):
-        count = sum(subscriber.unsubscribe() for subscriber in queryset)
+        count = sum(
+            subscriber.unsubscribe(reason=Subscriber.UnsubscribeReason.STAFF)
+            for subscriber in queryset
+        )
         self.message_user(request, f"{count} subscriber(s) unsubscribed.")

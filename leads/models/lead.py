@@ -33,9 +33,14 @@ __all__ = [
 
 
 class Lead(models.Model):
-    """A consultation request sent through the contact form."""
+    """A consultation request sent through the contact form, or a referral
+    from a clinician (``kind``; the referrer's fields are then filled in)."""
 
     Status = LeadStatus
+
+    class Kind(models.TextChoices):
+        CONSULTATION = "consultation", "Consultation request"
+        REFERRAL = "referral", "Clinician referral"
 
     class ContactMethod(models.TextChoices):
         PHONE = "phone", "Phone call"
@@ -45,8 +50,12 @@ class Lead(models.Model):
     OPEN_STATUSES = OPEN_STATUSES
     CONTACTED_STATUSES = CONTACTED_STATUSES
 
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, default=Kind.CONSULTATION
+    )
     full_name = models.CharField(max_length=120)
-    email = models.EmailField(max_length=254)
+    # A referral may give only the patient's phone number.
+    email = models.EmailField(max_length=254, blank=True)
     phone = models.CharField(
         max_length=32, blank=True, help_text="Stored in E.164 format."
     )
@@ -59,6 +68,23 @@ class Lead(models.Model):
         "how they heard about us", max_length=100, blank=True
     )
     message = models.TextField(max_length=2000, blank=True)
+    location = models.ForeignKey(
+        "care.Location",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        help_text="The location they chose; empty for no preference.",
+    )
+
+    referrer_name = models.CharField("referring clinician", max_length=120, blank=True)
+    referrer_role = models.CharField("role or credentials", max_length=120, blank=True)
+    referrer_practice = models.CharField("practice", max_length=200, blank=True)
+    referrer_phone = models.CharField(
+        "referrer's phone", max_length=32, blank=True, help_text="E.164 format."
+    )
+    referrer_email = models.EmailField("referrer's email", max_length=254, blank=True)
+    referrer_npi = models.CharField("referrer's NPI", max_length=10, blank=True)
 
     consent_text = models.TextField(
         help_text="The exact consent wording the person agreed to."
@@ -80,6 +106,16 @@ class Lead(models.Model):
     utm_medium = models.CharField(max_length=100, blank=True)
     utm_campaign = models.CharField(max_length=100, blank=True)
 
+    self_check = models.JSONField(
+        "self-check result",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=(
+            "Scores the person chose to attach from the self-check (instrument, "
+            "total, band; never the answers)."
+        ),
+    )
     is_urgent = models.BooleanField(
         default=False, help_text="The message used crisis language. Call back first."
     )
@@ -115,6 +151,26 @@ class Lead(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:leads_lead_change", args=[self.pk])
+
+    @property
+    def is_referral(self):
+        return self.kind == self.Kind.REFERRAL
+
+    @property
+    def reply_address(self):
+        """Who the "we received it" email goes to: the person, or for a
+        referral the referring clinician (the patient is not emailed)."""
+        return self.referrer_email if self.is_referral else self.email
+
+    @property
+    def self_check_summary(self) -> str:
+        """One line for staff: "PHQ-9 12 (moderate); GAD-7 6 (mild)"."""
+        if not self.self_check:
+            return "—"
+        return "; ".join(
+            f"{item['instrument']} {item['total']} ({item['band']})"
+            for item in self.self_check.get("scores", [])
+        )
 
     @property
     def is_closed(self):

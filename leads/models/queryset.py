@@ -254,8 +254,9 @@ class LeadQuerySet(models.QuerySet):
     def anonymize(self):
         """Erase the personal data of these leads, keeping the statistics.
 
-        Name, contact details, free text, referrer and landing page (both may
-        carry personal query strings) and all notes go; status, interests,
+        Name, contact details, free text, an attached self-check, the referring
+        clinician's details, the referrer and landing page (both may carry
+        personal query strings) and all notes go; kind, status, interests,
         dates, source page, post and campaign stay for the dashboard. The
         admin's own change log, which names the lead, is scrubbed as well.
         """
@@ -274,6 +275,13 @@ class LeadQuerySet(models.QuerySet):
                     best_time_to_reach="",
                     heard_about_us="",
                     message="",
+                    self_check=None,
+                    referrer_name="",
+                    referrer_role="",
+                    referrer_practice="",
+                    referrer_phone="",
+                    referrer_email="",
+                    referrer_npi="",
                     referrer="",
                     landing_page="",
                     anonymized_at=now,

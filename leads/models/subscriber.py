@@ -31,6 +31,14 @@ class SubscriberQuerySet(models.QuerySet):
             updated_at__gte=since,
         )
 
+    def owing_welcome(self, since):
+        """Confirmed since ``since`` and not welcomed yet."""
+        return self.filter(
+            status=Subscriber.Status.CONFIRMED,
+            welcome_sent_at__isnull=True,
+            confirmed_at__gte=since,
+        )
+
 
 class Subscriber(models.Model):
     """An email address signed up for blog updates."""
@@ -45,6 +53,13 @@ class Subscriber(models.Model):
         EVERY_POST = "every_post", "Every new post"
         WEEKLY = "weekly", "Weekly digest"
 
+    class UnsubscribeReason(models.TextChoices):
+        NONE = "", "—"
+        LINK = "link", "Used the unsubscribe link"
+        PREFERENCES = "preferences", "Chose it on the preferences page"
+        COMPLAINT = "complaint", "Reported an email as spam"
+        STAFF = "staff", "Unsubscribed by staff"
+
     email = models.EmailField(max_length=254, unique=True)
     first_name = models.CharField(max_length=60, blank=True)
     status = models.CharField(
@@ -53,13 +68,39 @@ class Subscriber(models.Model):
     frequency = models.CharField(
         max_length=20, choices=Frequency.choices, default=Frequency.EVERY_POST
     )
+    follows_all_topics = models.BooleanField(
+        default=True,
+        help_text="Gets every post; otherwise only posts in the chosen topics.",
+    )
+    topics = models.ManyToManyField(
+        "blog.Topic",
+        blank=True,
+        related_name="subscribers",
+        help_text="The topics followed when not following every post.",
+    )
     consent_text = models.TextField(blank=True)
     consented_at = models.DateTimeField(null=True, blank=True)
     source_path = models.CharField("signed up from page", max_length=500, blank=True)
+    source_post = models.ForeignKey(
+        "blog.Post",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subscribers",
+        help_text="The blog post the sign-up form was on, if any.",
+    )
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
+    unsubscribe_reason = models.CharField(
+        max_length=20,
+        choices=UnsubscribeReason.choices,
+        default=UnsubscribeReason.NONE,
+        blank=True,
+        help_text="Why the last unsubscribe happened.",
+    )
+    welcome_sent_at = models.DateTimeField(null=True, blank=True)
     unsubscribe_token = models.CharField(
         max_length=64, unique=True, default=new_unsubscribe_token, editable=False
     )
@@ -109,6 +150,20 @@ class Subscriber(models.Model):
         path = reverse("leads:unsubscribe", args=[tokens.make_unsubscribe_token(self)])
         return settings.SITE_URL + path
 
+    def get_preferences_url(self):
+        """Absolute signed link to the preferences page; expires (see tokens)."""
+        path = reverse(
+            "leads:subscriber_preferences",
+            args=[tokens.make_preferences_token(self)],
+        )
+        return settings.SITE_URL + path
+
+    def follows(self, topic_ids) -> bool:
+        """Whether a post in ``topic_ids`` is for this subscriber."""
+        if self.follows_all_topics:
+            return True
+        return bool(set(topic_ids) & {topic.pk for topic in self.topics.all()})
+
     def confirm(self):
         """Confirm a pending sign-up; True if this call confirmed it.
 
@@ -122,15 +177,20 @@ class Subscriber(models.Model):
         self.refresh_from_db(fields=["status", "confirmed_at", "updated_at"])
         return bool(changed)
 
-    def unsubscribe(self):
+    def unsubscribe(self, reason=UnsubscribeReason.LINK):
         """Stop all mail to this address; True if this call changed anything."""
         now = timezone.now()
         changed = (
             Subscriber.objects.filter(pk=self.pk)
             .exclude(status=self.Status.UNSUBSCRIBED)
             .update(
-                status=self.Status.UNSUBSCRIBED, unsubscribed_at=now, updated_at=now
+                status=self.Status.UNSUBSCRIBED,
+                unsubscribed_at=now,
+                unsubscribe_reason=reason,
+                updated_at=now,
             )
         )
-        self.refresh_from_db(fields=["status", "unsubscribed_at", "updated_at"])
+        self.refresh_from_db(
+            fields=["status", "unsubscribed_at", "unsubscribe_reason", "updated_at"]
+        )
         return bool(changed)

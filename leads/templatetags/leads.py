@@ -1,5 +1,6 @@
 from django import template
 
+from leads.attribution import MAX_LENGTHS, form_attribution
 from leads.forms import SUBSCRIBE_CONSENT_TEXT, SubscribeForm
 
 register = template.Library()
@@ -23,5 +24,11 @@ def newsletter_form(context, signup_id="box"):
         "form": form,
         "signup_id": signup_id,
         "consent_text": SUBSCRIBE_CONSENT_TEXT,
-        "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("leads/includes/attribution_fields.html", takes_context=True)
+def attribution_fields(context):
+    """Hidden landing page, referrer and UTM inputs for the consultation form."""
+    values = form_attribution(context["request"])
+    return {"fields": [(name, values.get(name, "")) for name in MAX_LENGTHS]}

@@ -13,6 +13,27 @@
 
   const plural = (count) => `${count} like${count === 1 ? "" : "s"}`;
 
+  // The page may come from the page cache: fetch the current counters
+  // (at most a minute old) instead of the ones it was kept with.
+  if (article && article.dataset.countsUrl) {
+    fetch(article.dataset.countsUrl, { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((data) => {
+        if (!data) return;
+        // Counts only grow, and the JSON may be up to a minute old: never
+        // show fewer than the page itself.
+        const shown = (node) => Number.parseInt(node.textContent, 10) || 0;
+        document.querySelectorAll("[data-like-total], [data-like-count]").forEach((node) => {
+          node.textContent = plural(Math.max(shown(node), data.likes));
+        });
+        document.querySelectorAll("[data-view-total]").forEach((node) => {
+          const views = Math.max(shown(node), data.views);
+          node.textContent = `${views} view${views === 1 ? "" : "s"}`;
+        });
+      })
+      .catch(() => {});
+  }
+
   document.querySelectorAll("[data-like-form]").forEach((form) => {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from blog.models import Topic
+from tests.e2e.accessibility import assert_no_axe_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,3 +82,22 @@ def test_reader_likes_and_comments_and_staff_approve_the_comment(
     expect(comments).to_contain_text("Maria")
     expect(comments).to_contain_text("screening step much clearer")
     expect(page.get_by_text("1 like").first).to_be_visible()
+
+
+def test_a_post_about_suicide_opens_with_an_accessible_crisis_box(
+    site, page, make_post
+):
+    post = make_post(
+        title="When depression brings thoughts of suicide",
+        body="## You are not alone\n\nThoughts of suicide are a symptom.",
+    )
+
+    page.goto(site + post.get_absolute_url())
+
+    box = page.get_by_role("complementary", name="If you are struggling right now")
+    expect(box).to_be_visible()
+    expect(box.get_by_role("link", name="988")).to_have_attribute("href", "tel:988")
+    expect(box.get_by_role("link", name="911")).to_have_attribute("href", "tel:911")
+    body = page.get_by_text("Thoughts of suicide are a symptom.")
+    assert box.bounding_box()["y"] < body.bounding_box()["y"]
+    assert_no_axe_violations(page)

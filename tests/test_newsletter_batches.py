@@ -1,0 +1,178 @@
+"""A batch: claimed together, built from one rendering, sent over one connection."""
+
+import email
+import email.policy
+import smtplib
+from datetime import timedelta
+from email.utils import parseaddr
+from itertools import count
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from core.mail.sending import PLAIN_ADDRESS
+from leads import tokens
+from leads.models import Subscriber
+from newsletter import announcing, emails, sending
+from newsletter.models import Delivery
+from tests.test_newsletter_sending import (
+    WorkerKilled,
+    deliver_everything,
+    make_post,
+    make_subscriber,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_batch_goes_over_one_smtp_connection_and_marks_each_delivery_sent(
+    smtp_server,
+):
+    for number in range(12):
+        make_subscriber(f"reader{number}@example.com")
+    make_post()
+    announcing.sweep()
+
+    result = sending.send_batch(size=50)
+
+    assert result.claimed == 12
+    assert len(smtp_server.messages) == 12
+    assert len(set(smtp_server.peers)) == 1
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_batch_interrupted_mid_way_resends_only_the_unsent_ones(
+    smtp_server, settings, monkeypatch
+):
+    for number in range(9):
+        make_subscriber(f"reader{number}@example.com")
+    make_post()
+    announcing.sweep()
+    putcmd = smtplib.SMTP.putcmd
+    messages = count()
+
+    def dies_at_the_sixth_message(self, command, *args):
+        if command == "data" and next(messages) == 5:
+            raise WorkerKilled
+        return putcmd(self, command, *args)
+
+    monkeypatch.setattr(smtplib.SMTP, "putcmd", dies_at_the_sixth_message)
+    with pytest.raises(WorkerKilled):
+        sending.send_batch(size=50)
+    monkeypatch.setattr(smtplib.SMTP, "putcmd", putcmd)
+    assert Delivery.objects.filter(status="sent").count() == 5
+    Delivery.objects.filter(status="sending").update(
+        claimed_at=timezone.now() - timedelta(seconds=settings.NEWSLETTER_CLAIM_TIMEOUT)
+    )
+
+    deliver_everything()
+
+    recipients = sorted(r for _, rcpts in smtp_server.envelopes for r in rcpts)
+    assert recipients == [f"reader{number}@example.com" for number in range(9)]
+
+
+def test_each_email_of_a_batch_goes_to_its_own_reader_with_their_own_links(
+    smtp_server,
+):
+    readers = [
+        make_subscriber(f"reader{number}@example.com", first_name=f"Reader{number}")
+        for number in range(7)
+    ]
+    make_post()
+    announcing.sweep()
+
+    sending.send_batch(size=50)
+
+    assert len(smtp_server.messages) == len(readers)
+    for message, (_, recipients) in zip(
+        smtp_server.messages, smtp_server.envelopes, strict=True
+    ):
+        reader = next(r for r in readers if r.email == recipients[0])
+        assert parseaddr(message["To"])[1] == reader.email
+        assert reader.get_unsubscribe_url() in message["List-Unsubscribe"]
+        assert reader.first_name in message.get_body(("plain",)).get_content()
+
+
+def test_the_prepared_bytes_are_the_same_email_as_the_built_message():
+    reader = make_subscriber("ana@example.com", first_name="Ana")
+    make_post(title="How ketamine works in the brain")
+    announcing.sweep()
+    delivery = Delivery.objects.select_related("subscriber").get()
+    builder = emails.MessageBuilder()
+
+    wired = email.message_from_bytes(
+        builder.wire(delivery), policy=email.policy.default
+    )
+    built = builder.build(delivery).message()
+
+    for header in ["Subject", "To", "Message-ID", "List-Unsubscribe"]:
+        assert wired[header] == built[header]
+    for kind in ["plain", "html"]:
+        assert (
+            wired.get_body(preferencelist=(kind,)).get_content().replace("\r\n", "\n")
+            == built.get_body(preferencelist=(kind,)).get_content()
+        )
+    assert reader.get_unsubscribe_url() in wired["List-Unsubscribe"]
+
+
+def test_links_made_for_a_batch_are_the_subscribers_own_links(monkeypatch):
+    reader = make_subscriber("ana@example.com")
+    monkeypatch.setattr(tokens, "make_preferences_token", lambda s: "abc:def.ghi")
+    links = emails.ReaderLinks()
+
+    assert links.unsubscribe_url(reader) == reader.get_unsubscribe_url()
+    assert links.preferences_url(reader) == reader.get_preferences_url()
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "reader1@example.com",
+        "A.B+c_d-e@ex-ample.co.uk",
+        ".a@example.com",
+        "a..b@example.com",
+        "a@example..com",
+        "José@example.com",
+        "ana@exämple.com",
+        "Ana <ana@example.com>",
+        '"a b"@example.com',
+    ],
+)
+def test_an_address_sent_without_parsing_is_one_parsing_would_leave_unchanged(
+    address, smtp_server
+):
+    from django.core.mail import mailers
+
+    if PLAIN_ADDRESS.fullmatch(address):
+        assert mailers.default.prep_address(address) == address
+
+
+def test_a_claim_reads_only_owed_rows_however_many_were_sent_before():
+    if connection.vendor != "postgresql":
+        pytest.skip("the plan is PostgreSQL's (SQLite walks its rowids quickly)")
+    post = make_post()
+    readers = Subscriber.objects.bulk_create(
+        Subscriber(email=f"reader{n}@example.com", status=Subscriber.Status.CONFIRMED)
+        for n in range(3000)
+    )
+    Delivery.objects.bulk_create(
+        Delivery(post=post, subscriber=reader, status=Delivery.Status.SENT)
+        for reader in readers[:2990]
+    )
+    Delivery.objects.bulk_create(
+        Delivery(post=post, subscriber=reader) for reader in readers[2990:]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Delivery._meta.db_table}")
+    owed = (
+        Delivery.objects.claimable(timezone.now())
+        .order_by("pk")
+        .values_list("pk", flat=True)[:200]
+    )
+
+    plan = owed.explain(analyze=True)
+
+    assert "delivery_owed_idx" in plan
+    assert "Rows Removed by Filter: 2990" not in plan
+    assert len(owed) == 10
