@@ -4,9 +4,12 @@
 HOST ?= 127.0.0.1
 PORT ?= 8000
 VENV := .venv
+# A slow or flaky package index is retried rather than failing the setup.
+PIP_INSTALL = $(BIN)/python -m pip install --quiet --retries 10 --timeout 60
 BIN := $(VENV)/bin
-# The suite runs on every core (pytest-xdist); PYTEST_ARGS=-n0 runs it in one process.
-PYTEST_ARGS ?= -n auto
+# The suite runs on every core (pytest-xdist), tests marked with one
+# xdist_group in the same worker; PYTEST_ARGS=-n0 runs it in one process.
+PYTEST_ARGS ?= -n auto --dist loadgroup
 
 # A Python 3.12+ interpreter: python3.13/python3.12 on PATH, else pyenv's.
 PYTHON ?= $(shell \
@@ -32,8 +35,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(PIP_INSTALL) --upgrade pip
+	$(PIP_INSTALL) -r requirements-dev.txt
 	@touch $@
 
 setup: $(VENV)/.installed

@@ -13,6 +13,15 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def _own_media_and_spool(settings, tmp_path_factory):
+    """Uploads and spooled posts go to folders of the test's own, never to
+    the checkout's, so parallel workers cannot see each other's files."""
+    folder = tmp_path_factory.mktemp("files")
+    settings.MEDIA_ROOT = folder / "media"
+    settings.SPOOL_DIR = folder / "spool"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_local_cache():
     """The per-process cache (clinic profile) starts empty in every test.
 

@@ -27,6 +27,9 @@ from leads.models import Lead, Subscriber
 BASE_DIR = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
+# The Redis tests share one database: one xdist worker runs them all.
+pytestmark = pytest.mark.xdist_group("redis")
+
 
 @pytest.fixture(autouse=True)
 def _one_post_per_window(settings):
