@@ -7,9 +7,8 @@ VENV := .venv
 # A slow or flaky package index is retried rather than failing the setup.
 PIP_INSTALL = $(BIN)/python -m pip install --quiet --retries 10 --timeout 60
 BIN := $(VENV)/bin
-# The suite runs on every core (pytest-xdist), tests marked with one
-# xdist_group in the same worker; PYTEST_ARGS=-n0 runs it in one process.
-PYTEST_ARGS ?= -n auto --dist loadgroup
+# The suite runs on every core (pytest-xdist); PYTEST_ARGS=-n0 runs it in one process.
+PYTEST_ARGS ?= -n auto
 
 # A Python 3.12+ interpreter: python3.13/python3.12 on PATH, else pyenv's.
 PYTHON ?= $(shell \

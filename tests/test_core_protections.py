@@ -18,17 +18,15 @@ from core.protections import (
     BotTrapForm,
     clean_control_characters,
     local_path,
+    ratelimit,
     single_line,
     started_token,
 )
-from core.protections.ratelimit import REDIS_KEY_PREFIX, hit, redis_client
+from core.protections.ratelimit import hit, redis_client
 from leads.models import Lead, Subscriber
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/15"
-
-# The Redis tests share one database: one xdist worker runs them all.
-pytestmark = pytest.mark.xdist_group("redis")
 
 
 @pytest.fixture(autouse=True)
@@ -225,8 +223,11 @@ def test_a_local_path_is_a_path_of_this_site_without_its_query(value, expected):
 
 
 @pytest.fixture
-def redis_limits(settings):
-    """Redis on 127.0.0.1:6379; required in CI, skipped on a laptop without it."""
+def redis_limits(settings, monkeypatch, worker_id):
+    """Redis on 127.0.0.1:6379; required in CI, skipped on a laptop without it.
+
+    Each xdist worker counts under keys of its own, so parallel tests never
+    see or wipe each other's counters."""
     try:
         socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
     except OSError:
@@ -234,10 +235,11 @@ def redis_limits(settings):
             pytest.fail("CI must run Redis on 127.0.0.1:6379 for these tests")
         pytest.skip("no Redis on 127.0.0.1:6379")
     settings.REDIS_URL = REDIS_URL
+    monkeypatch.setattr(ratelimit, "REDIS_KEY_PREFIX", f"ratelimit-test-{worker_id}:")
     client = redis_client(REDIS_URL)
-    client.delete(*client.keys(REDIS_KEY_PREFIX + "*") or ["none"])
+    client.delete(*client.keys(ratelimit.REDIS_KEY_PREFIX + "*") or ["none"])
     yield client
-    client.delete(*client.keys(REDIS_KEY_PREFIX + "*") or ["none"])
+    client.delete(*client.keys(ratelimit.REDIS_KEY_PREFIX + "*") or ["none"])
 
 
 @pytest.mark.django_db
@@ -251,7 +253,7 @@ def test_with_redis_the_sixth_post_in_the_window_is_refused(redis_limits):
 def test_redis_counters_expire_with_their_window(redis_limits):
     hit("contact", "192.0.2.1", "5/10m")
 
-    [key] = redis_limits.keys(REDIS_KEY_PREFIX + "*")
+    [key] = redis_limits.keys(ratelimit.REDIS_KEY_PREFIX + "*")
     assert 0 < redis_limits.ttl(key) <= 600
     assert b"192.0.2.1" not in key
 
