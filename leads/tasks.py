@@ -240,20 +240,19 @@ def enqueue_unsent_emails(now=None) -> int:
         own_staff = lead.location and lead.location.notification_email_list
         if lead.notification_sent_at is None and (own_staff or staff):
             wanted.append((send_lead_notification, lead.pk))
-    for pk in (
-        Subscriber.objects.owing_confirmation(since)
-        .filter(updated_at__lt=before)
-        .exclude(mail.is_suppressed_expression("email"))
-        .values_list("pk", flat=True)
-    ):
-        wanted.append((send_subscription_confirmation, pk))
-    for pk in (
-        Subscriber.objects.owing_welcome(since)
-        .filter(confirmed_at__lt=before)
-        .exclude(mail.is_suppressed_expression("email"))
-        .values_list("pk", flat=True)
-    ):
-        wanted.append((send_welcome_email, pk))
+    owed_to_subscribers = (
+        (
+            send_subscription_confirmation,
+            Subscriber.objects.owing_confirmation(since).filter(updated_at__lt=before),
+        ),
+        (
+            send_welcome_email,
+            Subscriber.objects.owing_welcome(since).filter(confirmed_at__lt=before),
+        ),
+    )
+    for task_function, owed in owed_to_subscribers:
+        owed = owed.exclude(mail.is_suppressed_expression("email"))
+        wanted += [(task_function, pk) for pk in owed.values_list("pk", flat=True)]
     count = 0
     for task_function, pk in wanted:
         if (task_function.module_path, pk) not in queued:
