@@ -395,7 +395,7 @@ if LEADS_EMAIL_SWEEP_SECONDS < 1:
 # --- leads: newsletter delivery (issue 6) -----------------------------------
 
 # Emails sent per batch, over one SMTP connection.
-NEWSLETTER_BATCH_SIZE = read_positive_int("NEWSLETTER_BATCH_SIZE", 200)
+NEWSLETTER_BATCH_SIZE = read_positive_int("NEWSLETTER_BATCH_SIZE", 500)
 # Seconds after which a batch claimed by a worker that went silent is resent.
 NEWSLETTER_CLAIM_TIMEOUT = read_positive_int("NEWSLETTER_CLAIM_TIMEOUT", 900, 0)
 # The provider's sending limits, held by all workers together (0: no limit).

@@ -186,8 +186,13 @@ class Delivery(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx"),
-            models.Index(fields=["claimed_by"], name="delivery_claim_idx"),
+            # Every claim and every mark writes a row, and each index on it
+            # with it: these two hold only the rows in flight.
+            models.Index(
+                fields=["claimed_by"],
+                condition=~Q(claimed_by=""),
+                name="delivery_claim_idx",
+            ),
             # The claim takes owed rows in pk order; without this PostgreSQL
             # walks past every sent row first, so each batch of a large
             # mailing would be slower than the one before.

@@ -5,15 +5,16 @@ UPDATE SKIP LOCKED`` on PostgreSQL; SQLite serialises writers, and the claim
 is a conditional UPDATE either way), renders each mailing once, then sends
 the serialised bytes with each reader's links put in. Each row is marked
 sent once the mail server has accepted it, before the next email's data
-goes (the mark's round trip overlaps the next MAIL FROM). Suppression, the
-classification of failures
-and the backoff are the mail pipeline's (``core.mail``), shared with every
+goes (the mark's round trip overlaps the next email's envelope). Suppression,
+the classification of failures and the backoff are the mail pipeline's
+(``core.mail``), shared with every
 other email of the site; this module maps its outcomes onto delivery rows.
 """
 
 import contextlib
 import logging
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import timedelta
 from time import monotonic
@@ -22,13 +23,13 @@ from django.conf import settings
 from django.core.mail import mailers
 from django.db import connection as database
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 
 from core import mail
 from core.mail import Outcome
 from core.mail.failures import SEND_ERRORS
-from core.mail.sending import PreparedSender, can_send_prepared
+from core.mail.sending import PipelinedSender, can_send_prepared
 from core.models import ClinicProfile
 from leads.models import Subscriber
 from newsletter import throttle
@@ -95,10 +96,13 @@ def send_batch(size: int | None = None) -> BatchResult:
     deliveries = list(
         Delivery.objects.filter(claimed_by=token, status=Delivery.Status.SENDING)
         .select_related("subscriber", "digest")
-        .prefetch_related("subscriber__topics")
         .order_by("pk")
     )
-    builder = MessageBuilder()
+    # Only a digest asks which topics its reader follows.
+    prefetch_related_objects(
+        [delivery.subscriber for delivery in deliveries if delivery.digest_id],
+        "topics",
+    )
     connection = mailers.default
     try:
         connection.open()
@@ -111,49 +115,121 @@ def send_batch(size: int | None = None) -> BatchResult:
             mail.log_reason(error),
         )
         return result
-    prepared = PreparedSender(connection) if can_send_prepared(connection) else None
-    marks = _LateMarks(token)
-    renewed = monotonic()
-    wanted = set()
+    batch = _Batch(token, connection, result)
     try:
         with _commits_without_flush_wait():
-            for index, delivery in enumerate(deliveries):
-                if monotonic() - renewed > CLAIM_RENEWAL_SECONDS:
-                    _renew_claim(token)
-                    renewed = monotonic()
-                if index % CHECK_EVERY == 0:
-                    wanted = _still_wanted(
-                        deliveries[index : index + CHECK_EVERY], token
-                    )
-                if throttle.limits():
-                    marks.flush()  # the wait may be long
-                    wait = throttle.wait_for_slot()
-                    if wait:
-                        _release(deliveries[index:], token, wait)
-                        result.add("rate_limited")
-                        break
-                outcome = _send_one(
-                    connection,
-                    prepared,
-                    marks,
-                    builder,
-                    delivery,
-                    delivery.pk in wanted,
-                )
-                result.add(outcome)
-                if outcome == Outcome.DISCONNECTED:
-                    for rest in deliveries[index + 1 :]:
-                        _retry_later(
-                            rest, token, "The mail server closed the connection."
-                        )
-                        result.add(Outcome.RETRY)
-                    break
+            batch.send(deliveries)
     finally:
-        marks.flush()
+        batch.close()
         with contextlib.suppress(OSError):  # smtplib's errors are OSErrors too
             connection.close()
     logger.info("Newsletter batch: %s", result.counts)
     return result
+
+
+class _Batch:
+    """Sends claimed deliveries over one open connection and records each
+    outcome on its row as it comes back.
+
+    Over SMTP the emails go through a ``PipelinedSender``, one ahead of the
+    records: each row is marked sent, committed on its own, while the mail
+    server reads the next email's envelope, and before that email's data
+    goes. Other mailers (a provider's API) send one email at a time.
+    """
+
+    def __init__(self, token, connection, result):
+        self.token = token
+        self.connection = connection
+        self.result = result
+        self.builder = MessageBuilder()
+        self.pipeline = (
+            PipelinedSender(connection) if can_send_prepared(connection) else None
+        )
+        self.in_flight = deque()
+        self.disconnected = False
+
+    def send(self, deliveries):
+        renewed = monotonic()
+        wanted = set()
+        for index, delivery in enumerate(deliveries):
+            if monotonic() - renewed > CLAIM_RENEWAL_SECONDS:
+                _renew_claim(self.token)
+                renewed = monotonic()
+            if index % CHECK_EVERY == 0:
+                wanted = _still_wanted(
+                    deliveries[index : index + CHECK_EVERY], self.token
+                )
+            if throttle.limits():
+                self.settle()  # the wait may be long
+                wait = throttle.wait_for_slot()
+                if wait:
+                    _release(deliveries[index:], self.token, wait)
+                    self.result.add("rate_limited")
+                    return
+            self.send_one(delivery, delivery.pk in wanted)
+            if self.disconnected:
+                self.settle()
+                for rest in deliveries[index + 1 :]:
+                    _retry_later(
+                        rest, self.token, "The mail server closed the connection."
+                    )
+                    self.result.add(Outcome.RETRY)
+                return
+        self.settle()
+
+    def send_one(self, delivery, still_wanted):
+        if not still_wanted:
+            self.result.add(_skip(delivery, self.token))
+            return
+        try:
+            data = self.builder.wire(delivery) if self.pipeline else None
+            message = None if data else self.builder.build(delivery)
+        except Exception as error:  # a broken post must not stop the batch
+            logger.exception("Could not build newsletter delivery %s", delivery.pk)
+            _retry_later(delivery, self.token, f"Could not build the email: {error}")
+            self.result.add(Outcome.RETRY)
+            return
+        if data:
+            self.pipeline.submit(data, delivery.subscriber.email)
+            self.in_flight.append(delivery)
+            if len(self.in_flight) > 1:  # keep one email ahead, no more
+                self.record_oldest()
+            return
+        self.settle()  # the connection is this thread's again
+        if message is None:
+            _finish(
+                delivery, self.token, Delivery.Status.SKIPPED, "Nothing left to send."
+            )
+            self.result.add(Outcome.SKIPPED)
+            return
+        self.record(delivery, mail.send(message, self.connection, checked=True))
+
+    def record_oldest(self):
+        delivery = self.in_flight.popleft()
+        self.record(delivery, self.pipeline.result())
+        self.pipeline.recorded()
+
+    def settle(self):
+        """Record every email in flight."""
+        while self.in_flight:
+            self.record_oldest()
+
+    def record(self, delivery, sent):
+        if sent.outcome == Outcome.SENT:
+            _mark_sent(delivery, self.token)
+        elif sent.outcome == Outcome.BOUNCED:
+            _bounce(delivery, self.token, sent.error)
+        elif sent.outcome in (Outcome.SKIPPED, Outcome.FAILED):
+            status = Delivery.Status(sent.outcome)  # same names: skipped, failed
+            _finish(delivery, self.token, status, sent.error)
+        else:
+            _retry_later(delivery, self.token, sent.error)
+            self.disconnected |= sent.outcome == Outcome.DISCONNECTED
+        self.result.add(sent.outcome)
+
+    def close(self):
+        if self.pipeline:
+            self.pipeline.close()
 
 
 def _renew_claim(token):
@@ -181,69 +257,20 @@ def _still_wanted(deliveries, token) -> set[int]:
     )
 
 
-def _send_one(connection, prepared, marks, builder, delivery, still_wanted) -> str:
-    token = marks.token
-    now = timezone.now()
-    if not still_wanted:
-        why = ""
-        if mail.suppressed([delivery.subscriber.email]):
-            why = "The address is on the suppression list."
-        skipped = Delivery.objects.filter(
-            pk=delivery.pk, claimed_by=token, status=Delivery.Status.SENDING
-        ).update(
-            status=Delivery.Status.SKIPPED,
-            claimed_by="",
-            last_error=why,
-            updated_at=now,
-        )
-        return Outcome.SKIPPED if skipped else "lost_claim"
-    try:
-        data = builder.wire(delivery) if prepared else None
-        message = None if data else builder.build(delivery)
-    except Exception as error:  # a broken post must not stop the batch
-        logger.exception("Could not build newsletter delivery %s", delivery.pk)
-        _retry_later(delivery, token, f"Could not build the email: {error}")
-        return Outcome.RETRY
-    if data:
-        sent = prepared.send(data, delivery.subscriber.email, meanwhile=marks.flush)
-    else:
-        marks.flush()
-        if message is None:
-            _finish(delivery, token, Delivery.Status.SKIPPED, "Nothing left to send.")
-            return Outcome.SKIPPED
-        sent = mail.send(message, connection, checked=True)
-    marks.flush()  # unless the send got as far as MAIL FROM, which did it
-    if sent.outcome == Outcome.SENT:
-        marks.accepted = delivery
-    elif sent.outcome == Outcome.BOUNCED:
-        _bounce(delivery, token, sent.error)
-    elif sent.outcome in (Outcome.SKIPPED, Outcome.FAILED):
-        status = Delivery.Status(sent.outcome)  # same names: skipped, failed
-        _finish(delivery, token, status, sent.error)
-    else:
-        _retry_later(delivery, token, sent.error)
-    return str(sent.outcome)
-
-
-class _LateMarks:
-    """The one email the mail server has accepted and its row not yet says so.
-
-    It is marked while the server reads the next email's MAIL FROM (see
-    ``PreparedSender.send``), so the two round trips overlap; otherwise
-    before any other send, wait or the end of the batch. No email's data goes
-    before the mark of the one before it is committed, so a worker killed at
-    any point leaves at most the email in flight unmarked, as marking right
-    after each send did.
-    """
-
-    def __init__(self, token):
-        self.token = token
-        self.accepted = None
-
-    def flush(self):
-        delivery, self.accepted = self.accepted, None
-        if delivery is not None:
-            _mark_sent(delivery, self.token)
+def _skip(delivery, token) -> str:
+    """Record that a delivery no longer goes out (unsubscribed or suppressed)."""
+    why = ""
+    if mail.suppressed([delivery.subscriber.email]):
+        why = "The address is on the suppression list."
+    skipped = Delivery.objects.filter(
+        pk=delivery.pk, claimed_by=token, status=Delivery.Status.SENDING
+    ).update(
+        status=Delivery.Status.SKIPPED,
+        claimed_by="",
+        last_error=why,
+        updated_at=timezone.now(),
+    )
+    return Outcome.SKIPPED if skipped else "lost_claim"
 
 
 def _mark_sent(delivery, token):

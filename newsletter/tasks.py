@@ -16,7 +16,7 @@ from newsletter import emails, sending
 from newsletter.models import Delivery
 
 NEWSLETTER_PRIORITY = -10
-# At most this many batch tasks wait at once (200,000 emails at the default
+# At most this many batch tasks wait at once (500,000 emails at the default
 # batch size); each finishing batch enqueues more while deliveries remain.
 MAX_BATCHES_PER_SWEEP = 1000
 

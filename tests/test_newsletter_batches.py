@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from core.mail import sending as mail_sending
 from core.mail.sending import PLAIN_ADDRESS
 from leads import tokens
 from leads.models import Subscriber
@@ -70,6 +71,74 @@ def test_a_batch_interrupted_mid_way_resends_only_the_unsent_ones(
 
     recipients = sorted(r for _, rcpts in smtp_server.envelopes for r in rcpts)
     assert recipients == [f"reader{number}@example.com" for number in range(9)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_emails_data_goes_only_once_the_one_before_is_recorded_as_sent(
+    smtp_server, monkeypatch
+):
+    for number in range(6):
+        make_subscriber(f"reader{number}@example.com")
+    make_post()
+    announcing.sweep()
+    data = smtplib.SMTP.data
+    recorded_before_each = []
+
+    def counts_what_is_recorded(self, message):
+        recorded_before_each.append(Delivery.objects.filter(status="sent").count())
+        connection.close()  # this runs in the sending thread
+        return data(self, message)
+
+    monkeypatch.setattr(smtplib.SMTP, "data", counts_what_is_recorded)
+    sending.send_batch(size=50)
+
+    assert recorded_before_each == [0, 1, 2, 3, 4, 5]
+    assert Delivery.objects.filter(status="sent").count() == 6
+
+
+def test_a_server_closing_the_connection_mid_batch_loses_and_repeats_nothing(
+    smtp_server, settings
+):
+    settings.MAIL_RETRY_SECONDS = 0
+    for number in range(9):
+        make_subscriber(f"reader{number}@example.com")
+    make_post()
+    accept = smtp_server.handle_DATA
+    messages = count()
+
+    async def shuts_down_at_the_fourth_message(server, session, envelope):
+        if next(messages) == 3:
+            return "421 4.3.2 Service shutting down"
+        return await accept(server, session, envelope)
+
+    smtp_server.handle_DATA = shuts_down_at_the_fourth_message
+    deliver_everything()
+    assert len(smtp_server.messages) == 3
+    assert Delivery.objects.filter(status="sent").count() == 3
+    smtp_server.handle_DATA = accept
+
+    deliver_everything()
+
+    recipients = sorted(r for _, rcpts in smtp_server.envelopes for r in rcpts)
+    assert recipients == [f"reader{number}@example.com" for number in range(9)]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_batch_whose_sending_thread_is_gone_stops_instead_of_waiting_forever(
+    smtp_server, monkeypatch
+):
+    make_subscriber("ana@example.com")
+    make_subscriber("ben@example.com")
+    make_post()
+    announcing.sweep()
+    monkeypatch.setattr(mail_sending, "HELPER_CHECK_SECONDS", 0.01)
+    monkeypatch.setattr(mail_sending.PipelinedSender, "_run", lambda self: None)
+
+    with pytest.raises(RuntimeError, match="thread ended"):
+        sending.send_batch(size=50)
+
+    assert smtp_server.messages == []
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sending"}
 
 
 def test_each_email_of_a_batch_goes_to_its_own_reader_with_their_own_links(

@@ -10,8 +10,10 @@ Nothing here logs addresses or message text.
 
 import contextlib
 import logging
+import queue
 import re
 import smtplib
+import threading
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -93,50 +95,113 @@ PLAIN_ADDRESS = re.compile(
 )
 
 
-class PreparedSender:
+class PipelinedSender:
     """Sends messages already serialised for SMTP (a batch builds each
-    mailing's bytes once) over one open SMTP connection, to recipients the
-    caller has checked against the suppression list; failures classified as
-    for ``send()``."""
+    mailing's bytes once) over one open SMTP connection, from a helper
+    thread that works one email ahead of the caller.
+
+    The caller submits an email, then takes the outcome of the one before
+    (``result()``), records it and says so (``recorded()``). Meanwhile the
+    helper gives the mail server the next email's envelope (MAIL FROM, RCPT
+    TO), but sends its data only once the outcome before it is recorded. So
+    a batch's database work overlaps the conversation about the next email,
+    and a worker killed at any point still leaves at most the email in
+    flight unrecorded. Recipients are the caller's to check against the
+    suppression list; failures are classified as for ``send()``, in the
+    caller's thread (classifying may suppress an address).
+    """
 
     def __init__(self, connection):
         self.connection = connection
-        self.sender = connection.prep_address(settings.DEFAULT_FROM_EMAIL)
+        sender = connection.prep_address(settings.DEFAULT_FROM_EMAIL)
+        self.sender = sender
+        self._mail_from = f"from:{smtplib.quoteaddr(sender)}"
+        self._requests = queue.SimpleQueue()
+        self._outcomes = queue.SimpleQueue()
+        self._may_send_data = threading.Semaphore(1)
+        self._closing = False
+        self._helper = threading.Thread(
+            target=self._run, name="smtp-pipeline", daemon=True
+        )
+        self._helper.start()
 
-    def send(self, data: bytes, recipient: str, meanwhile=None) -> Result:
-        """Send ``data`` to ``recipient`` as ``smtplib.SMTP.sendmail()`` would.
+    def submit(self, data: bytes, recipient: str):
+        """Queue ``data`` for ``recipient``, as ``smtplib.SMTP.sendmail()``
+        would send it."""
+        self._requests.put((data, recipient))
 
-        ``meanwhile()`` runs while the server reads MAIL FROM: a batch records
-        the email before as sent there, so that database round trip overlaps
-        this one, and still ends before this email's data goes.
-        """
+    def result(self) -> Result:
+        """How the oldest submitted email went; waits for it. An exception
+        that ended the helper (a worker being killed) is raised here."""
+        error = self._next_outcome()
+        if isinstance(error, _HelperDied):
+            raise error.exception
+        return Result(Outcome.SENT) if error is None else _failed(error)
+
+    def _next_outcome(self):
+        while True:
+            try:
+                return self._outcomes.get(timeout=HELPER_CHECK_SECONDS)
+            except queue.Empty:
+                if not self._helper.is_alive():
+                    return _HelperDied(RuntimeError("The SMTP helper thread ended."))
+
+    def recorded(self):
+        """The caller has recorded the last result: the next data may go."""
+        self._may_send_data.release()
+
+    def close(self):
+        """Stop the helper; an email still waiting for its data is not sent."""
+        self._closing = True
+        self._requests.put(None)
+        self._may_send_data.release()
+        self._helper.join(timeout=HELPER_JOIN_SECONDS)
+
+    def _run(self):
         try:
-            if not PLAIN_ADDRESS.fullmatch(recipient):
-                recipient = self.connection.prep_address(recipient)
-            self._send(data, recipient, meanwhile)
-        except SEND_ERRORS as error:
-            return _failed(error)
-        return Result(Outcome.SENT)
+            while (request := self._requests.get()) is not None:
+                data, recipient = request
+                error = self._envelope(recipient, len(data))
+                self._may_send_data.acquire()
+                if self._closing:
+                    return
+                self._outcomes.put(error or self._data(data))
+        except BaseException as exception:  # noqa: BLE001 - the caller re-raises it
+            self._outcomes.put(_HelperDied(exception))
 
-    def _send(self, data, recipient, meanwhile):
-        smtp = self.connection.connection
-        smtp.ehlo_or_helo_if_needed()
-        size = f" size={len(data)}" if smtp.has_extn("size") else ""
-        smtp.putcmd("mail", f"from:{smtplib.quoteaddr(self.sender)}{size}")
-        if meanwhile:
-            meanwhile()
-        code, reply = smtp.getreply()
-        if code != 250:
-            self._abandon(code)
-            raise smtplib.SMTPSenderRefused(code, reply, self.sender)
-        code, reply = smtp.rcpt(recipient)
-        if code not in (250, 251):
-            self._abandon(code)
-            raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
-        code, reply = smtp.data(data)
-        if code != 250:
-            self._abandon(code)
-            raise smtplib.SMTPDataError(code, reply)
+    def _envelope(self, recipient, size):
+        """MAIL FROM and RCPT TO; the error that refused them, if any."""
+        try:
+            smtp = self.connection.connection
+            if PLAIN_ADDRESS.fullmatch(recipient):
+                quoted = f"<{recipient}>"
+            else:
+                quoted = smtplib.quoteaddr(self.connection.prep_address(recipient))
+            smtp.ehlo_or_helo_if_needed()
+            size_option = f" size={size}" if smtp.has_extn("size") else ""
+            smtp.putcmd("mail", self._mail_from + size_option)
+            code, reply = smtp.getreply()
+            if code != 250:
+                self._abandon(code)
+                raise smtplib.SMTPSenderRefused(code, reply, self.sender)
+            smtp.putcmd("rcpt", f"TO:{quoted}")
+            code, reply = smtp.getreply()
+            if code not in (250, 251):
+                self._abandon(code)
+                raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+        except SEND_ERRORS as error:
+            return error
+        return None
+
+    def _data(self, data):
+        try:
+            code, reply = self.connection.connection.data(data)
+            if code != 250:
+                self._abandon(code)
+                raise smtplib.SMTPDataError(code, reply)
+        except SEND_ERRORS as error:
+            return error
+        return None
 
     def _abandon(self, code):
         """End a refused transaction as sendmail() does: reset, or close on 421."""
@@ -146,6 +211,15 @@ class PreparedSender:
             return
         with contextlib.suppress(smtplib.SMTPServerDisconnected):
             smtp.rset()
+
+
+HELPER_JOIN_SECONDS = 5
+HELPER_CHECK_SECONDS = 1
+
+
+@dataclass(frozen=True)
+class _HelperDied:
+    exception: BaseException
 
 
 def _drop_suppressed(message) -> bool:
