@@ -140,20 +140,26 @@ def send_subscription_confirmation(subscriber_id: int, attempt: int = 0) -> str:
         },
     )
 
-    def mark_bounced():
-        now = timezone.now()
-        Subscriber.objects.filter(pk=subscriber_id).update(
-            status=Subscriber.Status.BOUNCED, bounced_at=now, updated_at=now
-        )
-
     return mail.deliver(
         message,
         task_function=send_subscription_confirmation,
         pk=subscriber_id,
         attempt=attempt,
         mark_sent=stamp_now(Subscriber, subscriber_id, "confirmation_sent_at"),
-        on_bounce=mark_bounced,
+        on_bounce=marks_bounced(subscriber_id),
     )
+
+
+def marks_bounced(subscriber_id):
+    """What a subscriber email does when their address is refused for good."""
+
+    def mark_bounced():
+        now = timezone.now()
+        Subscriber.objects.filter(pk=subscriber_id).update(
+            status=Subscriber.Status.BOUNCED, bounced_at=now, updated_at=now
+        )
+
+    return mark_bounced
 
 
 @task
@@ -191,6 +197,7 @@ def send_welcome_email(subscriber_id: int, attempt: int = 0) -> str:
         pk=subscriber_id,
         attempt=attempt,
         mark_sent=stamp_now(Subscriber, subscriber_id, "welcome_sent_at"),
+        on_bounce=marks_bounced(subscriber_id),
     )
 
 

@@ -276,6 +276,18 @@ def test_welcome_email_is_sent_once(smtp_server):
     assert len(smtp_server.messages) == 1
 
 
+def test_a_refused_welcome_email_marks_the_subscriber_bounced(smtp_server):
+    subscriber = make_subscriber("gone@example.com")
+    smtp_server.refuse.add("gone@example.com")
+
+    tasks.send_welcome_email.call(subscriber.pk)
+
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.BOUNCED
+    assert subscriber.bounced_at is not None
+    assert tasks.enqueue_unsent_emails() == 0
+
+
 def test_sweep_resends_a_lost_welcome_email(settings):
     settings.TASKS = {
         "default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}
