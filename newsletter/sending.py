@@ -115,14 +115,17 @@ def send_batch(size: int | None = None) -> BatchResult:
             mail.log_reason(error),
         )
         return result
-    batch = _Batch(token, connection, result)
+    batch = None
     try:
+        batch = _Batch(token, connection, result)
         with _commits_without_flush_wait():
             batch.send(deliveries)
     finally:
-        batch.close()
         with contextlib.suppress(OSError):  # smtplib's errors are OSErrors too
-            connection.close()
+            if batch is None or batch.close():
+                connection.close()
+            else:
+                connection.connection.close()  # drop it without a QUIT
     logger.info("Newsletter batch: %s", result.counts)
     return result
 
@@ -161,20 +164,20 @@ class _Batch:
                 )
             if throttle.limits():
                 self.settle()  # the wait may be long
-                wait = throttle.wait_for_slot()
+                wait = not self.disconnected and throttle.wait_for_slot()
                 if wait:
                     _release(deliveries[index:], self.token, wait)
                     self.result.add("rate_limited")
                     return
-            self.send_one(delivery, delivery.pk in wanted)
             if self.disconnected:
                 self.settle()
-                for rest in deliveries[index + 1 :]:
+                for rest in deliveries[index:]:
                     _retry_later(
                         rest, self.token, "The mail server closed the connection."
                     )
                     self.result.add(Outcome.RETRY)
                 return
+            self.send_one(delivery, delivery.pk in wanted)
         self.settle()
 
     def send_one(self, delivery, still_wanted):
@@ -196,6 +199,10 @@ class _Batch:
                 self.record_oldest()
             return
         self.settle()  # the connection is this thread's again
+        if self.disconnected:
+            _retry_later(delivery, self.token, "The mail server closed the connection.")
+            self.result.add(Outcome.RETRY)
+            return
         if message is None:
             _finish(
                 delivery, self.token, Delivery.Status.SKIPPED, "Nothing left to send."
@@ -227,9 +234,9 @@ class _Batch:
             self.disconnected |= sent.outcome == Outcome.DISCONNECTED
         self.result.add(sent.outcome)
 
-    def close(self):
-        if self.pipeline:
-            self.pipeline.close()
+    def close(self) -> bool:
+        """Stop sending; whether the connection is free for a QUIT."""
+        return self.pipeline.close() if self.pipeline else True
 
 
 def _renew_claim(token):

@@ -132,7 +132,7 @@ class PipelinedSender:
 
     def result(self) -> Result:
         """How the oldest submitted email went; waits for it. An exception
-        that ended the helper (a worker being killed) is raised here."""
+        that ended the helper is raised here."""
         error = self._next_outcome()
         if isinstance(error, _HelperDied):
             raise error.exception
@@ -150,16 +150,24 @@ class PipelinedSender:
         """The caller has recorded the last result: the next data may go."""
         self._may_send_data.release()
 
-    def close(self):
-        """Stop the helper; an email still waiting for its data is not sent."""
+    def close(self) -> bool:
+        """Stop the helper; an email still waiting for its data is not sent.
+
+        False if the helper is still talking to the server (a slow reply
+        after the caller failed): the connection is then not the caller's to
+        say QUIT on, only to drop.
+        """
         self._closing = True
         self._requests.put(None)
         self._may_send_data.release()
         self._helper.join(timeout=HELPER_JOIN_SECONDS)
+        return not self._helper.is_alive()
 
     def _run(self):
         try:
             while (request := self._requests.get()) is not None:
+                if self._closing:
+                    return
                 data, recipient = request
                 error = self._envelope(recipient, len(data))
                 self._may_send_data.acquire()
