@@ -1,9 +1,11 @@
 """Staff sign in with a second factor: authenticator app, passkey, recovery code."""
 
 import re
+import time
 
 import pytest
 from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.contrib import admin
 from django.urls import reverse
 
@@ -159,6 +161,18 @@ def test_sign_in_asks_for_the_authenticator_code_after_the_password(
     changelist = client.get(reverse("admin:leads_lead_changelist"))
     assert changelist.status_code == 200
     assert LEAD_NAME in changelist.text
+
+
+def test_a_code_the_phone_showed_a_moment_ago_still_signs_in(
+    client, make_staff_with_totp, sign_in, mfa_required
+):
+    user, secret, _ = make_staff_with_totp("Front desk", username="frontdesk")
+    previous_step = int(time.time()) // 30 - 1
+    code = format_hotp_value(hotp_value(secret, previous_step))
+
+    response = sign_in(client, "frontdesk", code=code)
+
+    assert response["Location"] == reverse("admin:index")
 
 
 def test_a_wrong_authenticator_code_does_not_sign_in(
