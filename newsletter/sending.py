@@ -171,11 +171,7 @@ class _Batch:
                     return
             if self.disconnected:
                 self.settle()
-                for rest in deliveries[index:]:
-                    _retry_later(
-                        rest, self.token, "The mail server closed the connection."
-                    )
-                    self.result.add(Outcome.RETRY)
+                self.retry_after_disconnect(deliveries[index:])
                 return
             self.send_one(delivery, delivery.pk in wanted)
         self.settle()
@@ -200,8 +196,7 @@ class _Batch:
             return
         self.settle()  # the connection is this thread's again
         if self.disconnected:
-            _retry_later(delivery, self.token, "The mail server closed the connection.")
-            self.result.add(Outcome.RETRY)
+            self.retry_after_disconnect([delivery])
             return
         if message is None:
             _finish(
@@ -210,6 +205,11 @@ class _Batch:
             self.result.add(Outcome.SKIPPED)
             return
         self.record(delivery, mail.send(message, self.connection, checked=True))
+
+    def retry_after_disconnect(self, deliveries):
+        for delivery in deliveries:
+            _retry_later(delivery, self.token, "The mail server closed the connection.")
+            self.result.add(Outcome.RETRY)
 
     def record_oldest(self):
         delivery = self.in_flight.popleft()
