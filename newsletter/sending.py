@@ -5,7 +5,8 @@ UPDATE SKIP LOCKED`` on PostgreSQL; SQLite serialises writers, and the claim
 is a conditional UPDATE either way), renders each mailing once, then sends
 the serialised bytes with each reader's links put in. Each row is marked
 sent once the mail server has accepted it, before the next email's data
-goes (the mark's round trip overlaps the next email's envelope).
+goes (the mark's round trip overlaps the server reading the next
+email's sender).
 Suppression, the classification of failures and the backoff are the mail
 pipeline's (``core.mail``), shared with every other email of the site; this
 module maps its outcomes onto delivery rows.
@@ -14,7 +15,6 @@ module maps its outcomes onto delivery rows.
 import contextlib
 import logging
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import timedelta
 from time import monotonic
@@ -29,7 +29,7 @@ from django.utils import timezone
 from core import mail
 from core.mail import Outcome
 from core.mail.failures import SEND_ERRORS
-from core.mail.sending import PipelinedSender, can_send_prepared
+from core.mail.sending import SENT, PreparedSender, can_send_prepared
 from core.models import ClinicProfile
 from leads.models import Subscriber
 from newsletter import throttle
@@ -115,29 +115,24 @@ def send_batch(size: int | None = None) -> BatchResult:
             mail.log_reason(error),
         )
         return result
-    batch = None
     try:
-        batch = _Batch(token, connection, result)
         with _commits_without_flush_wait():
-            batch.send(deliveries)
+            _Batch(token, connection, result).send(deliveries)
     finally:
         with contextlib.suppress(OSError):  # smtplib's errors are OSErrors too
-            if batch is None or batch.close():
-                connection.close()
-            else:
-                connection.connection.close()  # drop it without a QUIT
+            connection.close()
     logger.info("Newsletter batch: %s", result.counts)
     return result
 
 
 class _Batch:
     """Sends claimed deliveries over one open connection and records each
-    outcome on its row as it comes back.
+    outcome on its row.
 
-    Over SMTP the emails go through a ``PipelinedSender``, one ahead of the
-    records: each row is marked sent, committed on its own, while the mail
-    server reads the next email's envelope, and before that email's data
-    goes. Other mailers (a provider's API) send one email at a time.
+    Over SMTP the emails go as prepared bytes, and the row of each email the
+    server accepted is marked sent (committed on its own) while the server
+    reads the next email's sender, before that email's data goes. Other
+    mailers (a provider's API) send one email at a time.
     """
 
     def __init__(self, token, connection, result):
@@ -145,10 +140,10 @@ class _Batch:
         self.connection = connection
         self.result = result
         self.builder = MessageBuilder()
-        self.pipeline = (
-            PipelinedSender(connection) if can_send_prepared(connection) else None
+        self.sender = (
+            PreparedSender(connection) if can_send_prepared(connection) else None
         )
-        self.in_flight = deque()
+        self.accepted = None  # sent, not yet marked
         self.disconnected = False
 
     def send(self, deliveries):
@@ -162,17 +157,16 @@ class _Batch:
                 wanted = _still_wanted(
                     deliveries[index : index + CHECK_EVERY], self.token
                 )
+            if self.disconnected:
+                self.retry_after_disconnect(deliveries[index:])
+                return
             if throttle.limits():
                 self.settle()  # the wait may be long
-                wait = not self.disconnected and throttle.wait_for_slot()
+                wait = throttle.wait_for_slot()
                 if wait:
                     _release(deliveries[index:], self.token, wait)
                     self.result.add("rate_limited")
                     return
-            if self.disconnected:
-                self.settle()
-                self.retry_after_disconnect(deliveries[index:])
-                return
             self.send_one(delivery, delivery.pk in wanted)
         self.settle()
 
@@ -181,7 +175,7 @@ class _Batch:
             self.result.add(_skip(delivery, self.token))
             return
         try:
-            data = self.builder.wire(delivery) if self.pipeline else None
+            data = self.builder.wire(delivery) if self.sender else None
             message = None if data else self.builder.build(delivery)
         except Exception as error:  # a broken post must not stop the batch
             logger.exception("Could not build newsletter delivery %s", delivery.pk)
@@ -189,15 +183,9 @@ class _Batch:
             self.result.add(Outcome.RETRY)
             return
         if data:
-            self.pipeline.submit(data, delivery.subscriber.email)
-            self.in_flight.append(delivery)
-            if len(self.in_flight) > 1:  # keep one email ahead, no more
-                self.record_oldest()
+            self.send_prepared(delivery, data)
             return
-        self.settle()  # the connection is this thread's again
-        if self.disconnected:
-            self.retry_after_disconnect([delivery])
-            return
+        self.settle()
         if message is None:
             _finish(
                 delivery, self.token, Delivery.Status.SKIPPED, "Nothing left to send."
@@ -206,20 +194,25 @@ class _Batch:
             return
         self.record(delivery, mail.send(message, self.connection, checked=True))
 
+    def send_prepared(self, delivery, data):
+        self.sender.begin(data, delivery.subscriber.email)
+        self.settle()  # while the server reads this email's sender
+        sent = self.sender.finish()
+        if sent.outcome == Outcome.SENT:
+            self.accepted = delivery
+        else:
+            self.record(delivery, sent)
+
+    def settle(self):
+        """Record the email the server last accepted."""
+        if self.accepted:
+            delivery, self.accepted = self.accepted, None
+            self.record(delivery, SENT)
+
     def retry_after_disconnect(self, deliveries):
         for delivery in deliveries:
             _retry_later(delivery, self.token, "The mail server closed the connection.")
             self.result.add(Outcome.RETRY)
-
-    def record_oldest(self):
-        delivery = self.in_flight.popleft()
-        self.record(delivery, self.pipeline.result())
-        self.pipeline.recorded()
-
-    def settle(self):
-        """Record every email in flight."""
-        while self.in_flight:
-            self.record_oldest()
 
     def record(self, delivery, sent):
         if sent.outcome == Outcome.SENT:
@@ -233,10 +226,6 @@ class _Batch:
             _retry_later(delivery, self.token, sent.error)
             self.disconnected |= sent.outcome == Outcome.DISCONNECTED
         self.result.add(sent.outcome)
-
-    def close(self) -> bool:
-        """Stop sending; whether the connection is free for a QUIT."""
-        return self.pipeline.close() if self.pipeline else True
 
 
 def _renew_claim(token):

@@ -42,6 +42,8 @@ class SMTPSink:
     ``refuse`` (answered 550) or ``defer`` (answered 451) to simulate
     permanent and temporary failures; ``stop()`` and ``start()`` close and
     reopen the same port, as if the mail server went down and came back.
+    Set ``pipelining`` to offer PIPELINING (RFC 2920) on new connections, as
+    most mail servers do; aiosmtpd reads pipelined commands in order.
     """
 
     def __init__(self):
@@ -55,7 +57,14 @@ class SMTPSink:
         self.peers = []
         self.refuse = set()
         self.defer = set()
+        self.pipelining = False
         self.controller = None
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:

@@ -10,15 +10,17 @@ from itertools import count
 import pytest
 from django.db import connection
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
-from core.mail import sending as mail_sending
-from core.mail.sending import PLAIN_ADDRESS
+from core.mail.sending import PLAIN_ADDRESS, dot_stuffed
 from leads import tokens
 from leads.models import Subscriber
 from newsletter import announcing, emails, sending
 from newsletter.models import Delivery
 from tests.test_newsletter_sending import (
     WorkerKilled,
+    before_each_message_data,
     deliver_everything,
     make_post,
     make_subscriber,
@@ -43,25 +45,25 @@ def test_a_batch_goes_over_one_smtp_connection_and_marks_each_delivery_sent(
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
 
 
+@pytest.mark.parametrize("pipelining", [False, True])
 def test_a_batch_interrupted_mid_way_resends_only_the_unsent_ones(
-    smtp_server, settings, monkeypatch
+    smtp_server, settings, pipelining
 ):
+    smtp_server.pipelining = pipelining
     for number in range(9):
         make_subscriber(f"reader{number}@example.com")
     make_post()
     announcing.sweep()
-    putcmd = smtplib.SMTP.putcmd
-    messages = count()
 
-    def dies_at_the_sixth_message(self, command, *args):
-        if command == "data" and next(messages) == 5:
+    def dies_at_the_sixth_message(number):
+        if number == 5:
             raise WorkerKilled
-        return putcmd(self, command, *args)
 
-    monkeypatch.setattr(smtplib.SMTP, "putcmd", dies_at_the_sixth_message)
-    with pytest.raises(WorkerKilled):
+    with (
+        before_each_message_data(dies_at_the_sixth_message),
+        pytest.raises(WorkerKilled),
+    ):
         sending.send_batch(size=50)
-    monkeypatch.setattr(smtplib.SMTP, "putcmd", putcmd)
     assert Delivery.objects.filter(status="sent").count() == 5
     Delivery.objects.filter(status="sending").update(
         claimed_at=timezone.now() - timedelta(seconds=settings.NEWSLETTER_CLAIM_TIMEOUT)
@@ -73,24 +75,22 @@ def test_a_batch_interrupted_mid_way_resends_only_the_unsent_ones(
     assert recipients == [f"reader{number}@example.com" for number in range(9)]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("pipelining", [False, True])
 def test_each_emails_data_goes_only_once_the_one_before_is_recorded_as_sent(
-    smtp_server, monkeypatch
+    smtp_server, pipelining
 ):
+    smtp_server.pipelining = pipelining
     for number in range(6):
         make_subscriber(f"reader{number}@example.com")
     make_post()
     announcing.sweep()
-    data = smtplib.SMTP.data
     recorded_before_each = []
 
-    def counts_what_is_recorded(self, message):
+    def counts_what_is_recorded(number):
         recorded_before_each.append(Delivery.objects.filter(status="sent").count())
-        connection.close()  # this runs in the sending thread
-        return data(self, message)
 
-    monkeypatch.setattr(smtplib.SMTP, "data", counts_what_is_recorded)
-    sending.send_batch(size=50)
+    with before_each_message_data(counts_what_is_recorded):
+        sending.send_batch(size=50)
 
     assert recorded_before_each == [0, 1, 2, 3, 4, 5]
     assert Delivery.objects.filter(status="sent").count() == 6
@@ -124,21 +124,68 @@ def test_a_server_closing_the_connection_mid_batch_loses_and_repeats_nothing(
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
 
 
-def test_a_batch_whose_sending_thread_is_gone_stops_instead_of_waiting_forever(
-    smtp_server, monkeypatch
+def test_a_pipelined_envelope_refused_at_its_sender_bounces_no_one(
+    smtp_server, settings
 ):
-    make_subscriber("ana@example.com")
-    make_subscriber("ben@example.com")
+    settings.MAIL_RETRY_SECONDS = 0
+    smtp_server.pipelining = True
+    for number in range(3):
+        make_subscriber(f"reader{number}@example.com")
     make_post()
-    announcing.sweep()
-    monkeypatch.setattr(mail_sending, "HELPER_CHECK_SECONDS", 0.01)
-    monkeypatch.setattr(mail_sending.PipelinedSender, "_run", lambda self: None)
 
-    with pytest.raises(RuntimeError, match="thread ended"):
-        sending.send_batch(size=50)
+    async def refuses_the_sender(server, session, envelope, address, options):
+        return "550 5.7.1 Sender not allowed"
+
+    smtp_server.handle_MAIL = refuses_the_sender
+    deliver_everything()
 
     assert smtp_server.messages == []
-    assert set(Delivery.objects.values_list("status", flat=True)) == {"sending"}
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"queued"}
+    assert not Subscriber.objects.filter(status=Subscriber.Status.BOUNCED).exists()
+    del smtp_server.handle_MAIL
+
+    deliver_everything()
+
+    assert len(smtp_server.messages) == 3
+
+
+def test_a_server_closing_at_a_pipelined_recipient_loses_and_repeats_nothing(
+    smtp_server, settings
+):
+    settings.MAIL_RETRY_SECONDS = 0
+    smtp_server.pipelining = True
+    for number in range(5):
+        make_subscriber(f"reader{number}@example.com")
+    make_post()
+    accept = smtp_server.handle_RCPT
+
+    async def shuts_down_at_the_third_reader(server, session, envelope, address, *_):
+        if address == "reader2@example.com":
+            return "421 4.3.2 Service shutting down"
+        return await accept(server, session, envelope, address, *_)
+
+    smtp_server.handle_RCPT = shuts_down_at_the_third_reader
+    deliver_everything()
+    assert len(smtp_server.messages) == 2
+    smtp_server.handle_RCPT = accept
+
+    deliver_everything()
+
+    recipients = sorted(r for _, rcpts in smtp_server.envelopes for r in rcpts)
+    assert recipients == [f"reader{number}@example.com" for number in range(5)]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+@given(
+    st.binary(max_size=200)
+    | st.lists(st.sampled_from([b".", b"\r\n", b"\n", b"\r", b"a"])).map(b"".join)
+)
+def test_message_data_is_dot_stuffed_as_smtplib_would_send_it(data):
+    expected = smtplib._quote_periods(data)
+    if not expected.endswith(b"\r\n"):
+        expected += b"\r\n"
+
+    assert dot_stuffed(data) == expected + b".\r\n"
 
 
 def test_each_email_of_a_batch_goes_to_its_own_reader_with_their_own_links(

@@ -1,5 +1,6 @@
 """Blog updates by email (issue 6): each new post reaches each subscriber once."""
 
+import contextlib
 import io
 import smtplib
 import time as clock
@@ -333,7 +334,11 @@ def test_first_name_with_markup_is_escaped_in_the_html(smtp_server):
 # --- Failures ------------------------------------------------------------------
 
 
-def test_refused_address_does_not_stop_the_batch_and_is_marked_bounced(smtp_server):
+@pytest.mark.parametrize("pipelining", [False, True])
+def test_refused_address_does_not_stop_the_batch_and_is_marked_bounced(
+    smtp_server, pipelining
+):
+    smtp_server.pipelining = pipelining
     make_subscriber("ana@example.com")
     gone = make_subscriber("gone@example.com")
     make_subscriber("ben@example.com")
@@ -365,7 +370,11 @@ def test_bounced_subscriber_gets_no_later_posts(smtp_server):
     assert smtp_server.messages == []
 
 
-def test_temporary_failure_is_retried_and_then_sent(smtp_server, fast_retries):
+@pytest.mark.parametrize("pipelining", [False, True])
+def test_temporary_failure_is_retried_and_then_sent(
+    smtp_server, fast_retries, pipelining
+):
+    smtp_server.pipelining = pipelining
     make_subscriber("ana@example.com")
     smtp_server.defer.add("ana@example.com")
     make_post()
@@ -526,26 +535,41 @@ class WorkerKilled(BaseException):
     """Escapes every handler, like the signal that kills a worker process."""
 
 
+@contextlib.contextmanager
+def before_each_message_data(call):
+    """Run ``call(number)`` right before each email's data goes to the mail
+    server, numbered from 0."""
+    send = smtplib.SMTP.send
+    numbers = count()
+
+    def sends(self, payload):
+        if isinstance(payload, bytes) and payload.endswith(b"\r\n.\r\n"):
+            call(next(numbers))
+        return send(self, payload)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(smtplib.SMTP, "send", sends)
+        yield
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("pipelining", [False, True])
 def test_worker_restarted_after_dying_mid_batch_sends_each_email_exactly_once(
-    smtp_server, settings, monkeypatch
+    smtp_server, settings, pipelining
 ):
+    smtp_server.pipelining = pipelining
     settings.NEWSLETTER_CLAIM_TIMEOUT = 1
     for number in range(8):
         make_subscriber(f"reader{number}@example.com")
     make_post()
-    data = smtplib.SMTP.data
-    calls = count()
 
-    def dies_at_the_fourth_message(self, *args, **kwargs):
-        if next(calls) == 3:
+    def dies_at_the_fourth_message(number):
+        if number == 3:
             raise WorkerKilled
-        return data(self, *args, **kwargs)
 
-    monkeypatch.setattr(smtplib.SMTP, "data", dies_at_the_fourth_message)
-    call_command("run_worker", "--batch", verbosity=0)
+    with before_each_message_data(dies_at_the_fourth_message):
+        call_command("run_worker", "--batch", verbosity=0)
     assert len(smtp_server.messages) == 3
-    monkeypatch.setattr(smtplib.SMTP, "data", data)
 
     clock.sleep(1.1)  # the dead worker's claim times out
     call_command("run_worker", "--batch", verbosity=0)

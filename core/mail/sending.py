@@ -10,10 +10,8 @@ Nothing here logs addresses or message text.
 
 import contextlib
 import logging
-import queue
 import re
 import smtplib
-import threading
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -95,139 +93,153 @@ PLAIN_ADDRESS = re.compile(
 )
 
 
-class PipelinedSender:
+class PreparedSender:
     """Sends messages already serialised for SMTP (a batch builds each
-    mailing's bytes once) over one open SMTP connection, from a helper
-    thread that works one email ahead of the caller.
+    mailing's bytes once) over one open SMTP connection, in two steps, so
+    that the caller's bookkeeping overlaps the mail server's work.
 
-    The caller submits an email, then takes the outcome of the one before
-    (``result()``), records it and says so (``recorded()``). Meanwhile the
-    helper gives the mail server the next email's envelope (MAIL FROM, RCPT
-    TO), but sends its data only once the outcome before it is recorded. So
-    a batch's database work overlaps the conversation about the next email,
-    and a worker killed at any point still leaves at most the email in
-    flight unrecorded. Recipients are the caller's to check against the
-    suppression list; failures are classified as for ``send()``, in the
-    caller's thread (classifying may suppress an address).
+    ``begin()`` puts an email's envelope on the wire and returns at once:
+    MAIL FROM, or, where the server offers PIPELINING (RFC 2920), MAIL FROM,
+    RCPT TO and DATA together. ``finish()`` reads the replies, sends the
+    data and says how it went. In between, the caller records the email
+    before while the server reads this one's envelope. The data goes only in
+    ``finish()``, so a worker killed at any point leaves at most one accepted
+    email unrecorded. Recipients are the caller's to check against the
+    suppression list; failures are classified as for ``send()``.
     """
 
     def __init__(self, connection):
         self.connection = connection
-        sender = connection.prep_address(settings.DEFAULT_FROM_EMAIL)
-        self.sender = sender
-        self._mail_from = f"from:{smtplib.quoteaddr(sender)}"
-        self._requests = queue.SimpleQueue()
-        self._outcomes = queue.SimpleQueue()
-        self._may_send_data = threading.Semaphore(1)
-        self._closing = False
-        self._helper = threading.Thread(
-            target=self._run, name="smtp-pipeline", daemon=True
-        )
-        self._helper.start()
+        self.sender = connection.prep_address(settings.DEFAULT_FROM_EMAIL)
+        self._mail_from = f"from:{smtplib.quoteaddr(self.sender)}"
+        self._pending = None
 
-    def submit(self, data: bytes, recipient: str):
-        """Queue ``data`` for ``recipient``, as ``smtplib.SMTP.sendmail()``
-        would send it."""
-        self._requests.put((data, recipient))
-
-    def result(self) -> Result:
-        """How the oldest submitted email went; waits for it. An exception
-        that ended the helper is raised here."""
-        error = self._next_outcome()
-        if isinstance(error, _HelperDied):
-            raise error.exception
-        return Result(Outcome.SENT) if error is None else _failed(error)
-
-    def _next_outcome(self):
-        while True:
-            try:
-                return self._outcomes.get(timeout=HELPER_CHECK_SECONDS)
-            except queue.Empty:
-                if not self._helper.is_alive():
-                    return _HelperDied(RuntimeError("The SMTP helper thread ended."))
-
-    def recorded(self):
-        """The caller has recorded the last result: the next data may go."""
-        self._may_send_data.release()
-
-    def close(self) -> bool:
-        """Stop the helper; an email still waiting for its data is not sent.
-
-        False if the helper is still talking to the server (a slow reply
-        after the caller failed): the connection is then not the caller's to
-        say QUIT on, only to drop.
-        """
-        self._closing = True
-        self._requests.put(None)
-        self._may_send_data.release()
-        self._helper.join(timeout=HELPER_JOIN_SECONDS)
-        return not self._helper.is_alive()
-
-    def _run(self):
-        try:
-            while (request := self._requests.get()) is not None:
-                if self._closing:
-                    return
-                data, recipient = request
-                error = self._envelope(recipient, len(data))
-                self._may_send_data.acquire()
-                if self._closing:
-                    return
-                self._outcomes.put(error or self._data(data))
-        except BaseException as exception:  # noqa: BLE001 - the caller re-raises it
-            self._outcomes.put(_HelperDied(exception))
-
-    def _envelope(self, recipient, size):
-        """MAIL FROM and RCPT TO; the error that refused them, if any."""
+    def begin(self, data: bytes, recipient: str):
+        unsent, error = [], None
         try:
             smtp = self.connection.connection
-            if PLAIN_ADDRESS.fullmatch(recipient):
-                quoted = f"<{recipient}>"
-            else:
-                quoted = smtplib.quoteaddr(self.connection.prep_address(recipient))
             smtp.ehlo_or_helo_if_needed()
-            size_option = f" size={size}" if smtp.has_extn("size") else ""
-            smtp.putcmd("mail", self._mail_from + size_option)
-            code, reply = smtp.getreply()
-            if code != 250:
-                self._abandon(code)
-                raise smtplib.SMTPSenderRefused(code, reply, self.sender)
-            smtp.putcmd("rcpt", f"TO:{quoted}")
-            code, reply = smtp.getreply()
-            if code not in (250, 251):
-                self._abandon(code)
-                raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
-        except SEND_ERRORS as error:
-            return error
-        return None
+            size_option = f" size={len(data)}" if smtp.has_extn("size") else ""
+            envelope = [
+                f"mail {self._mail_from}{size_option}\r\n",
+                f"rcpt TO:{_quoted(self.connection, recipient)}\r\n",
+                "data\r\n",
+            ]
+            at_once = len(envelope) if smtp.has_extn("pipelining") else 1
+            unsent = envelope[at_once:]
+            smtp.send("".join(envelope[:at_once]))
+        except SEND_ERRORS as caught:
+            error = caught
+        self._pending = (data, recipient, unsent, error)
 
-    def _data(self, data):
+    def finish(self) -> Result:
+        data, recipient, unsent, error = self._pending
+        self._pending = None
+        error = error or self._complete(data, recipient, unsent)
+        return SENT if error is None else _failed(error)
+
+    def _complete(self, data, recipient, unsent):
+        """The rest of the transaction; the error that refused it, if any."""
         try:
-            code, reply = self.connection.connection.data(data)
-            if code != 250:
-                self._abandon(code)
-                raise smtplib.SMTPDataError(code, reply)
+            smtp = self.connection.connection
+            if unsent:
+                replies = self._replies_in_turn(smtp, unsent)
+            else:
+                replies = self._pipelined_replies(smtp)
+            refusal = self._refusal(replies, recipient)
+            if refusal is None:
+                smtp.send(dot_stuffed(data))
+                code, reply = smtp.getreply()
+                if code != 250:
+                    refusal = smtplib.SMTPDataError(code, reply)
+                replies.append((code, reply))
+            if refusal is not None:
+                self._abandon(smtp, replies)
+                raise refusal
         except SEND_ERRORS as error:
             return error
         return None
 
-    def _abandon(self, code):
-        """End a refused transaction as sendmail() does: reset, or close on 421."""
-        smtp = self.connection.connection
-        if code == 421:
+    @staticmethod
+    def _replies_in_turn(smtp, unsent):
+        """Each envelope command's reply, sending the next command only once
+        the one before was accepted."""
+        replies = [smtp.getreply()]
+        for command in unsent:
+            if replies[-1][0] not in ACCEPTED[len(replies) - 1]:
+                break
+            smtp.send(command)
+            replies.append(smtp.getreply())
+        return replies
+
+    @staticmethod
+    def _pipelined_replies(smtp):
+        """The replies to the envelope sent at once; fewer after a 421 (the
+        server is closing the connection)."""
+        replies = []
+        while len(replies) < len(ACCEPTED) and all(
+            code != CLOSING for code, _ in replies
+        ):
+            replies.append(smtp.getreply())
+        return replies
+
+    def _refusal(self, replies, recipient):
+        """The error of the first envelope command refused, as sendmail()
+        raises it, or None."""
+        errors = (
+            lambda code, reply: smtplib.SMTPSenderRefused(code, reply, self.sender),
+            lambda code, reply: smtplib.SMTPRecipientsRefused(
+                {recipient: (code, reply)}
+            ),
+            smtplib.SMTPDataError,
+        )
+        for (code, reply), accepted, error in zip(
+            replies, ACCEPTED, errors, strict=False
+        ):
+            if code not in accepted:
+                return error(code, reply)
+        return None
+
+    @staticmethod
+    def _abandon(smtp, replies):
+        """End a refused transaction as sendmail() does: reset, or close on
+        421. A DATA the server accepted after refusing the recipient
+        (pipelined) is first ended with an empty message."""
+        codes = [code for code, _ in replies]
+        if CLOSING in codes:
             smtp.close()
             return
         with contextlib.suppress(smtplib.SMTPServerDisconnected):
+            if codes[-1] == 354:
+                smtp.send(b".\r\n")
+                smtp.getreply()
             smtp.rset()
 
 
-HELPER_JOIN_SECONDS = 5
-HELPER_CHECK_SECONDS = 1
+# The replies that let MAIL FROM, RCPT TO and DATA go on.
+ACCEPTED = ((250,), (250, 251), (354,))
+CLOSING = 421
 
 
-@dataclass(frozen=True)
-class _HelperDied:
-    exception: BaseException
+SENT = Result(Outcome.SENT)
+
+
+def _quoted(connection, recipient):
+    if PLAIN_ADDRESS.fullmatch(recipient):
+        return f"<{recipient}>"
+    return smtplib.quoteaddr(connection.prep_address(recipient))
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """The message as DATA sends it, end mark included: what
+    ``smtplib.SMTP.data()`` sends, without its regular expression (50 µs
+    for a 10 KB email, a seventh of a send)."""
+    if data.startswith(b"."):
+        data = b"." + data
+    data = data.replace(b"\n.", b"\n..")
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data + b".\r\n"
 
 
 def _drop_suppressed(message) -> bool:
