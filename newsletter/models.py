@@ -127,12 +127,14 @@ class Delivery(models.Model):
         BOUNCED = "bounced", "Bounced"
         SKIPPED = "skipped", "Skipped"
 
+    # Found through the unique constraints below, which start with them.
     post = models.ForeignKey(
         "blog.Post",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="deliveries",
+        db_index=False,
     )
     digest = models.ForeignKey(
         DigestRun,
@@ -140,6 +142,7 @@ class Delivery(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="deliveries",
+        db_index=False,
     )
     subscriber = models.ForeignKey(
         "leads.Subscriber", on_delete=models.CASCADE, related_name="deliveries"
@@ -172,12 +175,18 @@ class Delivery(models.Model):
 
     class Meta:
         verbose_name_plural = "deliveries"
+        # Each row is in one of these two, not in both with a NULL: every
+        # claim and mark of a row writes a new entry into each index it is in.
         constraints = [
             models.UniqueConstraint(
-                fields=["post", "subscriber"], name="one_delivery_per_post"
+                fields=["post", "subscriber"],
+                condition=Q(post__isnull=False),
+                name="one_delivery_per_post",
             ),
             models.UniqueConstraint(
-                fields=["digest", "subscriber"], name="one_delivery_per_digest"
+                fields=["digest", "subscriber"],
+                condition=Q(digest__isnull=False),
+                name="one_delivery_per_digest",
             ),
             models.CheckConstraint(
                 condition=Q(post__isnull=False, digest__isnull=True)

@@ -116,8 +116,8 @@ def send_batch(size: int | None = None) -> BatchResult:
         )
         return result
     try:
-        with _commits_without_flush_wait():
-            _Batch(token, connection, result).send(deliveries)
+        with _commits_without_flush_wait(), database.cursor() as marks:
+            _Batch(token, connection, result, marks).send(deliveries)
     finally:
         with contextlib.suppress(OSError):  # smtplib's errors are OSErrors too
             connection.close()
@@ -135,10 +135,11 @@ class _Batch:
     mailers (a provider's API) send one email at a time.
     """
 
-    def __init__(self, token, connection, result):
+    def __init__(self, token, connection, result, marks):
         self.token = token
         self.connection = connection
         self.result = result
+        self.marks = marks  # one cursor for every mark of the batch
         self.builder = MessageBuilder()
         self.sender = (
             PreparedSender(connection) if can_send_prepared(connection) else None
@@ -216,7 +217,7 @@ class _Batch:
 
     def record(self, delivery, sent):
         if sent.outcome == Outcome.SENT:
-            _mark_sent(delivery, self.token)
+            _mark_sent(self.marks, delivery, self.token)
         elif sent.outcome == Outcome.BOUNCED:
             _bounce(delivery, self.token, sent.error)
         elif sent.outcome in (Outcome.SKIPPED, Outcome.FAILED):
@@ -269,16 +270,15 @@ def _skip(delivery, token) -> str:
     return Outcome.SKIPPED if skipped else "lost_claim"
 
 
-def _mark_sent(delivery, token):
+def _mark_sent(cursor, delivery, token):
     """Record a send, committed on its own.
 
     Plain SQL, because compiling the ORM's UPDATE took half as long as the
     mail server took to accept the email."""
     now = database.ops.adapt_datetimefield_value(timezone.now())
-    with database.cursor() as cursor:
-        cursor.execute(
-            MARK_SENT, [Delivery.Status.SENT.value, now, now, delivery.pk, token]
-        )
+    cursor.execute(
+        MARK_SENT, [Delivery.Status.SENT.value, now, now, delivery.pk, token]
+    )
 
 
 MARK_SENT = (
