@@ -5,11 +5,10 @@ UPDATE SKIP LOCKED`` on PostgreSQL; SQLite serialises writers, and the claim
 is a conditional UPDATE either way), renders each mailing once, then sends
 the serialised bytes with each reader's links put in. Each row is marked
 sent once the mail server has accepted it, before the next email's data
-goes (the mark's round trip overlaps the server reading the next
-email's sender).
-Suppression, the classification of failures and the backoff are the mail
-pipeline's (``core.mail``), shared with every other email of the site; this
-module maps its outcomes onto delivery rows.
+goes (the mark's round trip overlaps the server reading the next email's
+envelope). Suppression, the classification of failures and the backoff are
+the mail pipeline's (``core.mail``), shared with every other email of the
+site; this module maps its outcomes onto delivery rows.
 """
 
 import contextlib

@@ -96,9 +96,11 @@ def test_each_emails_data_goes_only_once_the_one_before_is_recorded_as_sent(
     assert Delivery.objects.filter(status="sent").count() == 6
 
 
+@pytest.mark.parametrize("pipelining", [False, True])
 def test_a_server_closing_the_connection_mid_batch_loses_and_repeats_nothing(
-    smtp_server, settings
+    smtp_server, settings, pipelining
 ):
+    smtp_server.pipelining = pipelining
     settings.MAIL_RETRY_SECONDS = 0
     for number in range(9):
         make_subscriber(f"reader{number}@example.com")
