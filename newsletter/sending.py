@@ -117,11 +117,23 @@ def send_batch(size: int | None = None) -> BatchResult:
     try:
         with _commits_without_flush_wait(), database.cursor() as marks:
             _Batch(token, connection, result, marks).send(deliveries)
+    except BaseException:
+        _drop(connection)
+        raise
     finally:
         with contextlib.suppress(OSError):  # smtplib's errors are OSErrors too
             connection.close()
     logger.info("Newsletter batch: %s", result.counts)
     return result
+
+
+def _drop(connection):
+    """Close an SMTP connection without a QUIT: the server may be reading an
+    email's data, and would take a QUIT for more of it (and wait out the
+    timeout)."""
+    if can_send_prepared(connection):
+        with contextlib.suppress(OSError):
+            connection.connection.close()
 
 
 class _Batch:
@@ -130,7 +142,7 @@ class _Batch:
 
     Over SMTP the emails go as prepared bytes, and the row of each email the
     server accepted is marked sent (committed on its own) while the server
-    reads the next email's sender, before that email's data goes. Other
+    reads the next email's envelope, before that email's data goes. Other
     mailers (a provider's API) send one email at a time.
     """
 
@@ -196,12 +208,13 @@ class _Batch:
 
     def send_prepared(self, delivery, data):
         self.sender.begin(data, delivery.subscriber.email)
-        self.settle()  # while the server reads this email's sender
+        self.settle()  # while the server reads this email's envelope
         sent = self.sender.finish()
         if sent.outcome == Outcome.SENT:
             self.accepted = delivery
         else:
             self.record(delivery, sent)
+            self.disconnected |= self.sender.closed
 
     def settle(self):
         """Record the email the server last accepted."""

@@ -8,9 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core import mail
 from core.mail import Failure, Outcome
+from core.mail.sending import dot_stuffed
 from core.models import ClinicProfile, SuppressedAddress
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -223,3 +226,15 @@ def test_an_email_whose_recipients_are_all_suppressed_is_skipped(mailoutbox):
 
     assert result.outcome == Outcome.SKIPPED
     assert mailoutbox == []
+
+
+@given(
+    st.binary(max_size=200)
+    | st.lists(st.sampled_from([b".", b"\r\n", b"\n", b"\r", b"a"])).map(b"".join)
+)
+def test_message_data_is_dot_stuffed_as_smtplib_would_send_it(data):
+    expected = smtplib._quote_periods(data)
+    if not expected.endswith(b"\r\n"):
+        expected += b"\r\n"
+
+    assert dot_stuffed(data) == expected + b".\r\n"

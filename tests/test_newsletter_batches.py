@@ -10,10 +10,8 @@ from itertools import count
 import pytest
 from django.db import connection
 from django.utils import timezone
-from hypothesis import given
-from hypothesis import strategies as st
 
-from core.mail.sending import PLAIN_ADDRESS, dot_stuffed
+from core.mail.sending import PLAIN_ADDRESS
 from leads import tokens
 from leads.models import Subscriber
 from newsletter import announcing, emails, sending
@@ -169,6 +167,10 @@ def test_a_server_closing_at_a_pipelined_recipient_loses_and_repeats_nothing(
     smtp_server.handle_RCPT = shuts_down_at_the_third_reader
     deliver_everything()
     assert len(smtp_server.messages) == 2
+    assert {d.last_error for d in Delivery.objects.exclude(status="sent")} == {
+        "Refused by the mail server: 421 4.3.2 Service shutting down",
+        "The mail server closed the connection.",
+    }
     smtp_server.handle_RCPT = accept
 
     deliver_everything()
@@ -178,16 +180,78 @@ def test_a_server_closing_at_a_pipelined_recipient_loses_and_repeats_nothing(
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
 
 
-@given(
-    st.binary(max_size=200)
-    | st.lists(st.sampled_from([b".", b"\r\n", b"\n", b"\r", b"a"])).map(b"".join)
-)
-def test_message_data_is_dot_stuffed_as_smtplib_would_send_it(data):
-    expected = smtplib._quote_periods(data)
-    if not expected.endswith(b"\r\n"):
-        expected += b"\r\n"
+def test_a_server_offering_pipelining_gets_each_envelope_in_one_write(
+    smtp_server, monkeypatch
+):
+    smtp_server.pipelining = True
+    make_subscriber("ana@example.com")
+    make_subscriber("ben@example.com")
+    make_post()
+    announcing.sweep()
+    send = smtplib.SMTP.send
+    writes = []
 
-    assert dot_stuffed(data) == expected + b".\r\n"
+    def records(self, payload):
+        writes.append(payload)
+        return send(self, payload)
+
+    monkeypatch.setattr(smtplib.SMTP, "send", records)
+    sending.send_batch(size=50)
+
+    envelopes = [w for w in writes if isinstance(w, str) and w.startswith("mail ")]
+    assert len(envelopes) == 2
+    for envelope in envelopes:
+        mail_from, rcpt_to, data, _ = envelope.split("\r\n")
+        assert rcpt_to.startswith("rcpt TO:<") and data == "data"
+
+
+def test_a_pipelined_data_the_server_takes_after_refusing_the_reader_sends_nothing(
+    smtp_server,
+):
+    smtp_server.pipelining = True
+    gone = make_subscriber("gone@example.com")
+    make_subscriber("ana@example.com")
+    make_post()
+
+    async def refuses_but_keeps_the_address(server, session, envelope, address, *_):
+        envelope.rcpt_tos.append(address)  # so DATA gets 354 all the same
+        if address == "gone@example.com":
+            return "550 5.1.1 Mailbox does not exist"
+        return "250 OK"
+
+    smtp_server.handle_RCPT = refuses_but_keeps_the_address
+    deliver_everything()
+
+    gone.refresh_from_db()
+    assert gone.status == Subscriber.Status.BOUNCED
+    [empty] = [m for m in smtp_server.messages if "Subject" not in m]
+    assert empty.get_payload() == ""
+    assert len(smtp_server.to("ana@example.com")) == 1
+
+
+def test_a_worker_stopped_while_the_server_waits_for_data_drops_the_connection(
+    smtp_server, monkeypatch
+):
+    make_subscriber("ana@example.com")
+    make_post()
+    announcing.sweep()
+    send = smtplib.SMTP.send
+    on_the_wire = []
+
+    def records(self, payload):
+        if self.sock:
+            on_the_wire.append(payload)
+        return send(self, payload)
+
+    def stops(number):
+        raise WorkerKilled
+
+    monkeypatch.setattr(smtplib.SMTP, "send", records)
+    with before_each_message_data(stops), pytest.raises(WorkerKilled):
+        sending.send_batch(size=50)
+
+    assert on_the_wire[-1] == "data\r\n"
+    assert smtp_server.messages == []
 
 
 def test_each_email_of_a_batch_goes_to_its_own_reader_with_their_own_links(

@@ -4,6 +4,7 @@
 with the one rule of ``failures`` and suppresses addresses refused for good.
 ``deliver()`` is the same for a task that sends one email: it re-enqueues the
 task with the shared backoff, up to MAIL_MAX_ATTEMPTS tries.
+``PreparedSender`` sends a batch's prepared bytes over one SMTP connection.
 
 Nothing here logs addresses or message text.
 """
@@ -12,7 +13,7 @@ import contextlib
 import logging
 import re
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.conf import settings
@@ -59,6 +60,9 @@ class Result:
     reason: str = ""  # for logs: an SMTP code or an exception's class
 
 
+SENT = Result(Outcome.SENT)
+
+
 class EmailNotSent(Exception):
     """Sending failed for good; the message names no person."""
 
@@ -76,7 +80,7 @@ def send(message, connection=None, *, checked=False) -> Result:
         (connection or mailers.default).send_messages([message])
     except SEND_ERRORS as error:
         return _failed(error)
-    return Result(Outcome.SENT)
+    return SENT
 
 
 def can_send_prepared(connection) -> bool:
@@ -112,61 +116,65 @@ class PreparedSender:
         self.connection = connection
         self.sender = connection.prep_address(settings.DEFAULT_FROM_EMAIL)
         self._mail_from = f"from:{smtplib.quoteaddr(self.sender)}"
-        self._pending = None
+        self._begun = None
 
     def begin(self, data: bytes, recipient: str):
-        unsent, error = [], None
+        """Send the email's envelope, as much of it as may go before a reply."""
+        self._begun = _Begun(data, recipient)
         try:
             smtp = self.connection.connection
             smtp.ehlo_or_helo_if_needed()
             size_option = f" size={len(data)}" if smtp.has_extn("size") else ""
-            envelope = [
+            self._begun.envelope = [
                 f"mail {self._mail_from}{size_option}\r\n",
                 f"rcpt TO:{_quoted(self.connection, recipient)}\r\n",
                 "data\r\n",
             ]
-            at_once = len(envelope) if smtp.has_extn("pipelining") else 1
-            unsent = envelope[at_once:]
-            smtp.send("".join(envelope[:at_once]))
-        except SEND_ERRORS as caught:
-            error = caught
-        self._pending = (data, recipient, unsent, error)
+            self._begun.pipelined = smtp.has_extn("pipelining")
+            at_once = len(ACCEPTED) if self._begun.pipelined else 1
+            smtp.send("".join(self._begun.envelope[:at_once]))
+        except SEND_ERRORS as error:
+            self._begun.error = error
 
     def finish(self) -> Result:
-        data, recipient, unsent, error = self._pending
-        self._pending = None
-        error = error or self._complete(data, recipient, unsent)
+        """Complete the email begun: how it went."""
+        begun, self._begun = self._begun, None
+        error = begun.error or self._complete(begun)
         return SENT if error is None else _failed(error)
 
-    def _complete(self, data, recipient, unsent):
+    @property
+    def closed(self) -> bool:
+        """Whether the connection is gone (the server said 421, or it broke)."""
+        return getattr(self.connection.connection, "sock", None) is None
+
+    def _complete(self, begun):
         """The rest of the transaction; the error that refused it, if any."""
+        smtp = self.connection.connection
         try:
-            smtp = self.connection.connection
-            if unsent:
-                replies = self._replies_in_turn(smtp, unsent)
-            else:
+            if begun.pipelined:
                 replies = self._pipelined_replies(smtp)
-            refusal = self._refusal(replies, recipient)
+            else:
+                replies = self._replies_in_turn(smtp, begun.envelope[1:])
+            refusal = self._refusal(replies, begun.recipient)
             if refusal is None:
-                smtp.send(dot_stuffed(data))
+                smtp.send(dot_stuffed(begun.data))
                 code, reply = smtp.getreply()
-                if code != 250:
-                    refusal = smtplib.SMTPDataError(code, reply)
+                if code == 250:
+                    return None
                 replies.append((code, reply))
-            if refusal is not None:
-                self._abandon(smtp, replies)
-                raise refusal
+                refusal = smtplib.SMTPDataError(code, reply)
         except SEND_ERRORS as error:
             return error
-        return None
+        self._abandon(smtp, replies)
+        return refusal
 
     @staticmethod
-    def _replies_in_turn(smtp, unsent):
-        """Each envelope command's reply, sending the next command only once
+    def _replies_in_turn(smtp, commands):
+        """The reply to MAIL FROM, then to each next command, sent only once
         the one before was accepted."""
         replies = [smtp.getreply()]
-        for command in unsent:
-            if replies[-1][0] not in ACCEPTED[len(replies) - 1]:
+        for command, accepted in zip(commands, ACCEPTED, strict=False):
+            if replies[-1][0] not in accepted:
                 break
             smtp.send(command)
             replies.append(smtp.getreply())
@@ -174,54 +182,59 @@ class PreparedSender:
 
     @staticmethod
     def _pipelined_replies(smtp):
-        """The replies to the envelope sent at once; fewer after a 421 (the
-        server is closing the connection)."""
+        """The replies to the envelope sent at once, up to a 421 (the server
+        is closing the connection and says no more)."""
         replies = []
-        while len(replies) < len(ACCEPTED) and all(
-            code != CLOSING for code, _ in replies
-        ):
+        for _ in ACCEPTED:
             replies.append(smtp.getreply())
+            if replies[-1][0] == CLOSING:
+                break
         return replies
 
     def _refusal(self, replies, recipient):
-        """The error of the first envelope command refused, as sendmail()
-        raises it, or None."""
-        errors = (
-            lambda code, reply: smtplib.SMTPSenderRefused(code, reply, self.sender),
-            lambda code, reply: smtplib.SMTPRecipientsRefused(
-                {recipient: (code, reply)}
-            ),
-            smtplib.SMTPDataError,
-        )
-        for (code, reply), accepted, error in zip(
-            replies, ACCEPTED, errors, strict=False
-        ):
-            if code not in accepted:
-                return error(code, reply)
+        """The error sendmail() raises for the first envelope command
+        refused, or None."""
+        for step, (code, reply) in enumerate(replies):
+            if code in ACCEPTED[step]:
+                continue
+            if step == 0:
+                return smtplib.SMTPSenderRefused(code, reply, self.sender)
+            if step == 1:
+                return smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+            return smtplib.SMTPDataError(code, reply)
         return None
 
     @staticmethod
     def _abandon(smtp, replies):
         """End a refused transaction as sendmail() does: reset, or close on
         421. A DATA the server accepted after refusing the recipient
-        (pipelined) is first ended with an empty message."""
+        (pipelined) is first ended with an empty message. A reset that fails
+        leaves the connection closed."""
         codes = [code for code, _ in replies]
         if CLOSING in codes:
             smtp.close()
             return
-        with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        with contextlib.suppress(OSError):  # smtplib's errors are OSErrors too
             if codes[-1] == 354:
                 smtp.send(b".\r\n")
                 smtp.getreply()
             smtp.rset()
 
 
+@dataclass
+class _Begun:
+    """An email between ``begin()`` and ``finish()``."""
+
+    data: bytes
+    recipient: str
+    envelope: list = field(default_factory=list)
+    pipelined: bool = False
+    error: Exception | None = None
+
+
 # The replies that let MAIL FROM, RCPT TO and DATA go on.
 ACCEPTED = ((250,), (250, 251), (354,))
 CLOSING = 421
-
-
-SENT = Result(Outcome.SENT)
 
 
 def _quoted(connection, recipient):
