@@ -42,6 +42,16 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_connection_left_behind_by_playwright():
+    """Playwright's sync API gives the test thread a new context, and Django
+    keeps a connection per context: the one opened before it would stay open,
+    idle, until the end of the session. Close it first."""
+    from django.db import connections
+
+    connections.close_all()
+
+
 @pytest.fixture
 def site(live_server, settings):
     """The live server's base URL; links in emails point at it too."""
