@@ -74,6 +74,25 @@ def test_only_addresses_refused_with_5xx_count_as_bounced():
     assert mail.failures.bounced_addresses(smtplib.SMTPDataError(554, b"")) == []
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [b"5.7.1 <ana@example.com>: Relay access denied", b"5.7.1 Sender address rejected"],
+)
+def test_a_recipient_refused_on_policy_grounds_is_not_a_bounce(answer):
+    error = smtplib.SMTPRecipientsRefused({"ana@example.com": (554, answer)})
+
+    assert mail.failures.bounced_addresses(error) == []
+    assert mail.classify(error) is Failure.PERMANENT
+
+
+def test_a_recipient_refused_as_an_unknown_mailbox_is_a_bounce():
+    error = smtplib.SMTPRecipientsRefused(
+        {"ana@example.com": (550, b"5.1.1 <ana@example.com>: User unknown")}
+    )
+
+    assert mail.failures.bounced_addresses(error) == ["ana@example.com"]
+
+
 def test_a_failure_is_logged_by_its_code_never_its_address():
     assert mail.log_reason(refused(ana=550)) == "refused 550"
     assert mail.log_reason(smtplib.SMTPDataError(554, b"ana@example.com")) == "554"

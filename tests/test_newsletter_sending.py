@@ -15,6 +15,7 @@ from django.utils import timezone
 from PIL import Image
 
 from blog.models import Author, Post
+from core import mail
 from core.models import ClinicProfile
 from leads.models import Subscriber
 from newsletter import announcing, emails, sending
@@ -355,6 +356,24 @@ def test_refused_address_does_not_stop_the_batch_and_is_marked_bounced(
     assert gone.status == Subscriber.Status.BOUNCED
     assert gone.bounced_at is not None
     assert Delivery.objects.get(subscriber=gone).status == Delivery.Status.BOUNCED
+
+
+def test_a_relay_refusing_every_reader_on_policy_grounds_bounces_no_one(smtp_server):
+    ana = make_subscriber("ana@example.com")
+    make_subscriber("ben@example.com")
+    make_post()
+
+    async def denies_relaying(server, session, envelope, address, rcpt_options):
+        return f"554 5.7.1 <{address}>: Relay access denied"
+
+    smtp_server.handle_RCPT = denies_relaying
+    deliver_everything()
+
+    ana.refresh_from_db()
+    assert ana.status == Subscriber.Status.CONFIRMED
+    assert not mail.suppressed(["ana@example.com", "ben@example.com"])
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"failed"}
+    assert "Relay access denied" in Delivery.objects.first().last_error
 
 
 def test_bounced_subscriber_gets_no_later_posts(smtp_server):

@@ -6,6 +6,7 @@ temporary (the server said "later": back off and retry) or a lost connection
 on the same connection are retried later).
 """
 
+import re
 import smtplib
 from datetime import timedelta
 from enum import StrEnum
@@ -72,15 +73,21 @@ def bounced_addresses(error: Exception) -> list[str]:
     """The recipients the server refused for good (5xx to RCPT TO).
 
     Only these are suppressed: a 5xx to the message itself may be about its
-    content or size, not about the address.
+    content or size, not about the address. Nor is a refusal on grounds of
+    policy (enhanced status 5.7.x, RFC 3463): "relay access denied" or
+    "sender address rejected" is about our mail setup, and would otherwise
+    suppress every reader of a mailing.
     """
     if not isinstance(error, smtplib.SMTPRecipientsRefused):
         return []
     return [
         address
-        for address, (code, _) in error.recipients.items()
-        if _is_permanent(code)
+        for address, (code, text) in error.recipients.items()
+        if _is_permanent(code) and not POLICY_REFUSAL.match(_text(text))
     ]
+
+
+POLICY_REFUSAL = re.compile(r"\s*5\.7\.\d{1,3}\b")
 
 
 def retry_delay(attempt: int) -> timedelta:
